@@ -1,0 +1,107 @@
+// The default isolation table (seed 001, sections 8.11 and 8.14; see docs/decisions/0003-defaults.md).
+import type { CpusetPolicy, QoSClass } from './group.ts';
+
+export interface ClassDefaults {
+  readonly sharesPerCPU: number;
+  /** When set, every pod of the class gets exactly these shares, whatever it requests. */
+  readonly fixedShares: number | undefined;
+  readonly cpuset: CpusetPolicy;
+  readonly minRatio: number;
+  readonly lowRatio: number;
+  readonly highRatio: number;
+  readonly oomScoreAdj: number;
+  readonly blkioWeight: number;
+  readonly blkioThrottle: readonly {
+    device: string;
+    readBps?: number;
+    writeBps?: number;
+    readIops?: number;
+    writeIops?: number;
+  }[];
+  readonly netPriority: number;
+  readonly netClassid: string;
+  readonly netRate: string | undefined;
+  readonly netCeil: string | undefined;
+}
+
+export const classDefaults: Readonly<Record<QoSClass, ClassDefaults>> = {
+  LSE: {
+    sharesPerCPU: 262144,
+    fixedShares: undefined,
+    cpuset: 'exclusive',
+    minRatio: 0.8,
+    lowRatio: 1.0,
+    highRatio: 0.9,
+    oomScoreAdj: -900,
+    blkioWeight: 1000,
+    blkioThrottle: [],
+    netPriority: 0,
+    netClassid: '0x00010001',
+    netRate: undefined,
+    netCeil: undefined,
+  },
+  LSR: {
+    sharesPerCPU: 65536,
+    fixedShares: undefined,
+    cpuset: 'reserved',
+    minRatio: 0.6,
+    lowRatio: 0.8,
+    highRatio: 0.9,
+    oomScoreAdj: -700,
+    blkioWeight: 800,
+    blkioThrottle: [],
+    netPriority: 1,
+    netClassid: '0x00010002',
+    netRate: undefined,
+    netCeil: undefined,
+  },
+  LS: {
+    sharesPerCPU: 1024,
+    fixedShares: undefined,
+    cpuset: 'shared',
+    minRatio: 0.5,
+    lowRatio: 0.8,
+    highRatio: 0.9,
+    oomScoreAdj: -300,
+    blkioWeight: 500,
+    blkioThrottle: [],
+    netPriority: 2,
+    netClassid: '0x00010003',
+    netRate: undefined,
+    netCeil: undefined,
+  },
+  BE: {
+    sharesPerCPU: 1024,
+    fixedShares: 2,
+    cpuset: 'shared',
+    minRatio: 0,
+    lowRatio: 0,
+    highRatio: 0.7,
+    oomScoreAdj: 1000,
+    blkioWeight: 100,
+    blkioThrottle: [{ device: 'all', readBps: 524288000, writeBps: 209715200 }],
+    netPriority: 3,
+    netClassid: '0x00010004',
+    netRate: '500Mbit',
+    netCeil: '1Gbit',
+  },
+};
+
+export const suppressDefaults = {
+  enabled: true,
+  curve: [
+    { pressure: 40, ratio: 1.0 },
+    { pressure: 50, ratio: 0.8 },
+    { pressure: 80, ratio: 0.3 },
+    { pressure: 85, ratio: 0.3 },
+    { pressure: 95, ratio: 0.1 },
+  ],
+  interpolation: 'linear',
+  pressureSource: 'utilization',
+  cfsPeriodUs: 100000,
+  floorMilliCPU: 100,
+  intervalMs: 200,
+  maxStepUpRatio: 0.1,
+} as const;
+
+export const burstDefaults = { enabled: false, burstPercent: 50 } as const;

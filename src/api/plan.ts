@@ -1,0 +1,131 @@
+// NodeIsolationPlan (nodeqos.io/v1alpha1, cluster-scoped, name = node name): what one node must enforce.
+import { z } from 'zod';
+import { cpuListRegex } from './cpulist.ts';
+import { apiVersion, cpusetPolicies, kubeQoSClasses, qosClasses } from './group.ts';
+import { conditionsSchema, objectMetaSchema } from './meta.ts';
+import { blkioThrottleSchema, curvePointSchema } from './policy.ts';
+import { topologySchema } from './topology.ts';
+
+const cpuList = z.string().max(4096).regex(cpuListRegex, 'must be a canonical cpu list such as 0-3,8');
+const bytes = z.int().min(0).max(Number.MAX_SAFE_INTEGER).nullable();
+const uidPattern = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+export const planPodSchema = z.object({
+  uid: z.string().regex(uidPattern, 'must be a pod UID (8-4-4-4-12 hex)').describe('Pod UID; locates its cgroup.'),
+  namespace: z.string().min(1).max(63),
+  name: z.string().min(1).max(253),
+  qosClass: z.enum(qosClasses).describe('nodeqos class.'),
+  kubeQoS: z.enum(kubeQoSClasses).describe('Kubernetes QoS class; picks the kubepods sub-tree.'),
+  cpu: z.object({
+    shares: z.int().min(2).max(262144).describe('cpu.shares (cgroup v2: converted to cpu.weight).'),
+    cfsQuotaUs: z.int().min(-1).max(Number.MAX_SAFE_INTEGER).describe('Pod CFS quota; -1 is unlimited.'),
+    cfsPeriodUs: z.int().min(1000).max(1000000),
+    cfsBurstUs: z.int().min(0).max(Number.MAX_SAFE_INTEGER).describe('CPU burst; 0 is off; never above quota.'),
+    cpuset: cpuList.describe('The CPUs the pod runs on: its own CPUs when pinned, else its pool.'),
+    pinned: z.enum(cpusetPolicies).describe('exclusive/reserved when the pod owns its CPUs, shared otherwise.'),
+  }),
+  memory: z.object({
+    minBytes: bytes.describe('memory.min; null means 0.'),
+    lowBytes: bytes.describe('memory.low; null means 0.'),
+    highBytes: bytes.describe('memory.high; null means unlimited.'),
+    maxBytes: bytes.describe('memory.max / limit_in_bytes; null means unlimited.'),
+  }),
+  oomScoreAdj: z.int().min(-1000).max(1000),
+  blkio: z.object({
+    weight: z.int().min(10).max(1000),
+    throttle: z.array(blkioThrottleSchema).max(32),
+  }),
+  net: z.object({
+    classid: z.string().regex(/^0x[0-9a-fA-F]{8}$/),
+    priority: z.int().min(0).max(7),
+  }),
+});
+
+export type PlanPod = z.infer<typeof planPodSchema>;
+
+export const planNetClassSchema = z.object({
+  qosClass: z.enum(qosClasses),
+  classid: z.string().regex(/^0x[0-9a-fA-F]{8}$/),
+  priority: z.int().min(0).max(7),
+  rateBitsPerSec: z.int().min(1).max(Number.MAX_SAFE_INTEGER).nullable().describe('HTB rate; null: share of the link.'),
+  ceilBitsPerSec: z.int().min(1).max(Number.MAX_SAFE_INTEGER).nullable().describe('HTB ceil; null: the link.'),
+});
+
+export const planCpuSuppressSchema = z.object({
+  enabled: z.boolean(),
+  baseMilliCPU: z.int().min(0).describe('capacity - non-BE requests - system reserved, in millicores.'),
+  cfsPeriodUs: z.int().min(1000).max(1000000),
+  floorQuotaUs: z.int().min(1000).describe('The BE tier quota never goes below this.'),
+  ceilingQuotaUs: z.int().min(1000).describe('The BE tier quota at ratio 1.'),
+  curve: z.array(curvePointSchema).min(1).max(32),
+  interpolation: z.enum(['linear', 'step']),
+  pressureSource: z.enum(['utilization', 'psi']),
+  intervalMs: z.int().min(50).max(10000),
+  maxStepUpQuotaUs: z.int().min(1).describe('Largest quota increase per interval.'),
+  deadbandQuotaUs: z.int().min(0).describe('Changes smaller than this are not written (1% of node capacity).'),
+  evaluatedPressure: z.number().min(0).max(100).optional(),
+  quotaAtPressure: z.int().min(1000).optional().describe('The quota at evaluatedPressure (from `nodeqos plan --pressure`).'),
+});
+
+export const planWarningSchema = z.object({
+  pod: z.string().max(320).optional().describe('namespace/name of the pod concerned, if any.'),
+  message: z.string().max(1024),
+});
+
+export const planSpecSchema = z.object({
+  nodeName: z.string().min(1).max(253),
+  policyName: z.string().min(1).max(253),
+  policyGeneration: z.int().min(0).optional(),
+  nodeCapacityMilliCPU: z.int().min(0),
+  podCount: z.int().min(0).describe('Number of pods in the plan (for kubectl get).'),
+  cpuSuppress: planCpuSuppressSchema,
+  cpuBurst: z.object({ enabled: z.boolean(), burstPercent: z.int().min(0).max(100) }),
+  pools: z.object({
+    ls: cpuList.describe('CPUs of the LS pool: all - exclusive - reserved - system CPUs.'),
+    be: cpuList.describe('CPUs of the BE pool: all - exclusive.'),
+  }),
+  classDefaults: z
+    .array(
+      z.object({
+        qosClass: z.enum(qosClasses),
+        sharesPerCPU: z.int().min(2).max(262144),
+        fixedShares: z.int().min(2).max(262144).nullable(),
+        oomScoreAdj: z.int().min(-1000).max(1000),
+        blkioWeight: z.int().min(10).max(1000),
+        netClassid: z.string().regex(/^0x[0-9a-fA-F]{8}$/),
+        netPriority: z.int().min(0).max(7),
+      }),
+    )
+    .max(4)
+    .describe('Per-class values the agent gives a pod it sees before the controller plans it.'),
+  net: z.object({ classes: z.array(planNetClassSchema).max(4) }),
+  pods: z.array(planPodSchema).max(1024),
+  warnings: z.array(planWarningSchema).max(2048),
+});
+
+export type PlanSpec = z.infer<typeof planSpecSchema>;
+
+export const planStatusSchema = z.object({
+  appliedGeneration: z.int().min(0).optional().describe('The plan generation the agent last applied.'),
+  conditions: conditionsSchema.optional().describe('Applied and Degraded.'),
+  topology: topologySchema.optional().describe('CPU topology the agent discovered.'),
+  pressure: z.number().min(0).max(100).optional().describe('Last sampled CPU pressure (percent).'),
+  beQuotaUs: z.int().min(-1).optional().describe('BE tier quota currently written.'),
+  suppressRatio: z.number().min(0).max(1).optional(),
+  podFailures: z
+    .array(z.object({ pod: z.string().max(320), knob: z.string().max(128), message: z.string().max(1024) }))
+    .max(256)
+    .optional(),
+  unsupported: z.array(z.string().max(256)).max(64).optional().describe('Knobs the node cannot enforce.'),
+  lastAppliedTime: z.string().max(64).optional(),
+});
+
+export const planSchema = z.object({
+  apiVersion: z.literal(apiVersion),
+  kind: z.literal('NodeIsolationPlan'),
+  metadata: objectMetaSchema,
+  spec: planSpecSchema,
+  status: planStatusSchema.optional(),
+});
+
+export type NodeIsolationPlan = z.infer<typeof planSchema>;

@@ -1,0 +1,156 @@
+// Pinned cpusets for every pod of an exclusive/reserved class, stable across plans, and the shared pools.
+import { formatCpuList, parseCpuList } from '../api/cpulist.ts';
+import type { CpusetPolicy, QoSClass } from '../api/group.ts';
+import type { Topology } from '../api/topology.ts';
+import { pickCpus } from './cpu-picker.ts';
+
+export const numaNodeAnnotation = 'nodeqos.io/numa-node';
+
+export interface PinCandidate {
+  readonly uid: string;
+  readonly key: string; // namespace/name, for messages and ordering
+  readonly qosClass: QoSClass;
+  readonly policy: CpusetPolicy;
+  readonly cpuRequestMilli: number;
+  readonly creationTimestamp: string;
+  readonly preferredNuma: number | undefined;
+}
+
+export interface PreviousPin {
+  readonly cpus: readonly number[];
+  readonly policy: CpusetPolicy;
+}
+
+export interface CpusetResult {
+  readonly pins: ReadonlyMap<string, { cpus: number[]; policy: 'exclusive' | 'reserved' }>;
+  readonly lsPool: number[];
+  readonly bePool: number[];
+  readonly warnings: readonly { pod?: string; message: string }[];
+}
+
+const classOrder: Record<QoSClass, number> = { LSE: 0, LSR: 1, LS: 2, BE: 3 };
+
+function byPinOrder(a: PinCandidate, b: PinCandidate): number {
+  return (
+    classOrder[a.qosClass] - classOrder[b.qosClass] ||
+    a.creationTimestamp.localeCompare(b.creationTimestamp) ||
+    a.key.localeCompare(b.key)
+  );
+}
+
+interface PinState {
+  readonly all: ReadonlySet<number>;
+  readonly system: ReadonlySet<number>;
+  readonly taken: Map<number, 'exclusive' | 'reserved'>;
+  readonly pins: Map<string, { cpus: number[]; policy: 'exclusive' | 'reserved' }>;
+  readonly warnings: { pod?: string; message: string }[];
+}
+
+function keepPrevious(state: PinState, pod: PinCandidate, previous: PreviousPin | undefined): boolean {
+  if (!previous || pod.policy === 'shared') return false;
+  const wanted = pod.cpuRequestMilli / 1000;
+  const problem =
+    previous.policy !== pod.policy
+      ? `cpuset policy changed from ${previous.policy} to ${pod.policy}`
+      : previous.cpus.length !== wanted
+        ? `CPU request changed from ${previous.cpus.length} to ${wanted}`
+        : previous.cpus.find(cpu => !state.all.has(cpu) || state.system.has(cpu) || state.taken.has(cpu)) !== undefined
+          ? 'previous CPUs are no longer available'
+          : undefined;
+  if (problem) {
+    state.warnings.push({ pod: pod.key, message: `re-pinning: ${problem}` });
+    return false;
+  }
+  const policy = pod.policy;
+  for (const cpu of previous.cpus) state.taken.set(cpu, policy);
+  state.pins.set(pod.uid, { cpus: [...previous.cpus].sort((a, b) => a - b), policy });
+  return true;
+}
+
+function pools(state: PinState): { ls: number[]; be: number[] } {
+  const ls = [...state.all].filter(cpu => !state.taken.has(cpu) && !state.system.has(cpu));
+  const be = [...state.all].filter(cpu => state.taken.get(cpu) !== 'exclusive');
+  return { ls: ls.sort((a, b) => a - b), be: be.sort((a, b) => a - b) };
+}
+
+interface PoolDemand {
+  /** Pods that run in the LS pool unless they get pinned (non-BE pods not yet pinned). */
+  lsUsers: Set<string>;
+  beUsers: number;
+}
+
+function pinNew(state: PinState, topology: Topology, pod: PinCandidate, demand: PoolDemand): void {
+  if (pod.cpuRequestMilli <= 0 || pod.cpuRequestMilli % 1000 !== 0) {
+    state.warnings.push({
+      pod: pod.key,
+      message: `not pinned: ${pod.policy} needs a whole-CPU request, got ${pod.cpuRequestMilli}m; runs in the LS pool`,
+    });
+    return;
+  }
+  const count = pod.cpuRequestMilli / 1000;
+  const free = new Set([...state.all].filter(cpu => !state.taken.has(cpu) && !state.system.has(cpu)));
+  const cpus = pickCpus(topology, free, count, pod.preferredNuma);
+  if (!cpus) {
+    state.warnings.push({ pod: pod.key, message: `not pinned: ${count} CPUs wanted, ${free.size} free; runs in the LS pool` });
+    return;
+  }
+  const policy = pod.policy === 'exclusive' ? 'exclusive' : 'reserved';
+  const lsLeft = [...free].filter(cpu => !cpus.includes(cpu)).length;
+  const othersNeedLs = [...demand.lsUsers].some(uid => uid !== pod.uid);
+  const beLeft = [...state.all].filter(cpu => state.taken.get(cpu) !== 'exclusive' && !(policy === 'exclusive' && cpus.includes(cpu))).length;
+  if ((lsLeft === 0 && othersNeedLs) || (beLeft === 0 && demand.beUsers > 0)) {
+    state.warnings.push({ pod: pod.key, message: `not pinned: ${count} CPUs would leave a shared pool empty; runs in the LS pool` });
+    return;
+  }
+  for (const cpu of cpus) state.taken.set(cpu, policy);
+  state.pins.set(pod.uid, { cpus, policy });
+  demand.lsUsers.delete(pod.uid);
+}
+
+/**
+ * Pins pods whose class asks for exclusive or reserved CPUs. Existing pins are kept as long as they are still
+ * valid (a pod's CPUs never move); new pods are pinned LSE first, then LSR, then oldest first, then by name.
+ */
+export function assignCpusets(input: {
+  topology: Topology;
+  systemCpus: readonly number[];
+  candidates: readonly PinCandidate[];
+  lsPoolUsers: readonly string[];
+  bePodCount: number;
+  previous: ReadonlyMap<string, PreviousPin>;
+}): CpusetResult {
+  const all = new Set(input.topology.cpus.map(c => c.id));
+  const state: PinState = {
+    all,
+    system: new Set(input.systemCpus.filter(cpu => all.has(cpu))),
+    taken: new Map(),
+    pins: new Map(),
+    warnings: [],
+  };
+  const ordered = input.candidates.filter(p => p.policy !== 'shared').sort(byPinOrder);
+  const fresh = ordered.filter(pod => !keepPrevious(state, pod, input.previous.get(pod.uid)));
+  const demand: PoolDemand = {
+    lsUsers: new Set([...input.lsPoolUsers, ...fresh.map(p => p.uid)]),
+    beUsers: input.bePodCount,
+  };
+  for (const pod of fresh) pinNew(state, input.topology, pod, demand);
+  const { ls, be } = pools(state);
+  if (ls.length === 0 && demand.lsUsers.size > 0) {
+    state.warnings.push({ message: 'the LS pool is empty: system CPUs cover every unpinned CPU; LS pods use the system CPUs' });
+    return { pins: state.pins, lsPool: [...state.system].sort((a, b) => a - b), bePool: be, warnings: state.warnings };
+  }
+  return { pins: state.pins, lsPool: ls, bePool: be, warnings: state.warnings };
+}
+
+export function previousPinsFrom(
+  pods: readonly { uid: string; cpu: { cpuset: string; pinned: CpusetPolicy } }[],
+): Map<string, PreviousPin> {
+  const result = new Map<string, PreviousPin>();
+  for (const pod of pods) {
+    if (pod.cpu.pinned === 'shared') continue;
+    result.set(pod.uid, { cpus: parseCpuList(pod.cpu.cpuset), policy: pod.cpu.pinned });
+  }
+  return result;
+}
+
+export { formatCpuList };
