@@ -5,7 +5,10 @@ import { renderCrds } from '../src/api/crd-yaml.ts';
 
 const root = join(import.meta.dirname, '..');
 const chartDir = join(root, 'charts', 'nodeqos');
-const targets = [join(root, 'crds'), ...(existsSync(join(chartDir, 'Chart.yaml')) ? [join(chartDir, 'crds')] : [])];
+const targets = [
+  join(root, 'crds'),
+  ...(existsSync(join(chartDir, 'Chart.yaml')) ? [join(chartDir, 'crds')] : []),
+];
 const check = process.argv.includes('--check');
 let stale = 0;
 for (const dir of targets) {

@@ -7,7 +7,8 @@ export const maxCpuId = 8191;
 
 export function parseCpuList(text: string): number[] {
   const trimmed = text.trim();
-  if (!cpuListRegex.test(trimmed)) throw new Error(`"${trimmed.slice(0, 64)}" is not a cpu list such as 0-3,8`);
+  if (!cpuListRegex.test(trimmed))
+    throw new Error(`"${trimmed.slice(0, 64)}" is not a cpu list such as 0-3,8`);
   if (trimmed === '') return [];
   const cpus = new Set<number>();
   for (const part of trimmed.split(',')) {

@@ -16,7 +16,8 @@ export function toStructural(schema: unknown): unknown {
   for (const [key, value] of Object.entries(schema as JsonSchema)) {
     if (droppedKeys.has(key) || (key === 'additionalProperties' && value === false)) continue;
     // zod bounds every int by the JS safe range; the API server's int64 needs no such noise.
-    if ((key === 'minimum' || key === 'maximum') && Math.abs(value as number) === Number.MAX_SAFE_INTEGER) continue;
+    if ((key === 'minimum' || key === 'maximum') && Math.abs(value as number) === Number.MAX_SAFE_INTEGER)
+      continue;
     out[key] = key === 'properties' ? mapValues(value as JsonSchema) : toStructural(value);
   }
   return out;
@@ -27,7 +28,9 @@ function mapValues(properties: JsonSchema): JsonSchema {
 }
 
 function openApi(schema: z.ZodType): JsonSchema {
-  return toStructural(z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'throw' })) as JsonSchema;
+  return toStructural(
+    z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'throw' }),
+  ) as JsonSchema;
 }
 
 interface CrdOptions {
@@ -70,7 +73,10 @@ function crd(options: CrdOptions): JsonSchema {
               description: options.description,
               required: ['spec'],
               properties: {
-                apiVersion: { type: 'string', description: 'APIVersion of this object (nodeqos.io/v1alpha1).' },
+                apiVersion: {
+                  type: 'string',
+                  description: 'APIVersion of this object (nodeqos.io/v1alpha1).',
+                },
                 kind: { type: 'string', description: `Kind of this object (${options.kind}).` },
                 metadata: { type: 'object' },
                 spec: openApi(options.spec),
@@ -97,9 +103,24 @@ export const policyCrd = (): JsonSchema =>
     spec: policySpecSchema,
     status: policyStatusSchema,
     columns: [
-      { name: 'Priority', type: 'integer', jsonPath: '.spec.priority', description: 'Higher wins on overlap.' },
-      { name: 'Matched', type: 'integer', jsonPath: '.status.matchedNodes', description: 'Nodes governed by this policy.' },
-      { name: 'Ready', type: 'string', jsonPath: readyStatus, description: 'Whether the policy is in effect.' },
+      {
+        name: 'Priority',
+        type: 'integer',
+        jsonPath: '.spec.priority',
+        description: 'Higher wins on overlap.',
+      },
+      {
+        name: 'Matched',
+        type: 'integer',
+        jsonPath: '.status.matchedNodes',
+        description: 'Nodes governed by this policy.',
+      },
+      {
+        name: 'Ready',
+        type: 'string',
+        jsonPath: readyStatus,
+        description: 'Whether the policy is in effect.',
+      },
       {
         name: 'Status',
         type: 'string',
@@ -122,10 +143,25 @@ export const planCrd = (): JsonSchema =>
     spec: planSpecSchema,
     status: planStatusSchema,
     columns: [
-      { name: 'Policy', type: 'string', jsonPath: '.spec.policyName', description: 'Policy the plan comes from.' },
+      {
+        name: 'Policy',
+        type: 'string',
+        jsonPath: '.spec.policyName',
+        description: 'Policy the plan comes from.',
+      },
       { name: 'Pods', type: 'integer', jsonPath: '.spec.podCount', description: 'Pods in the plan.' },
-      { name: 'BE-Quota', type: 'integer', jsonPath: '.status.beQuotaUs', description: 'BE tier CFS quota (us).' },
-      { name: 'Pressure', type: 'number', jsonPath: '.status.pressure', description: 'Node CPU pressure (%).' },
+      {
+        name: 'BE-Quota',
+        type: 'integer',
+        jsonPath: '.status.beQuotaUs',
+        description: 'BE tier CFS quota (us).',
+      },
+      {
+        name: 'Pressure',
+        type: 'number',
+        jsonPath: '.status.pressure',
+        description: 'Node CPU pressure (%).',
+      },
       {
         name: 'Applied',
         type: 'string',

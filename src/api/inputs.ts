@@ -29,7 +29,10 @@ export const podSchema = z.object({
     overhead: resourceList.optional(),
   }),
   status: z
-    .object({ phase: z.string().max(32).optional(), qosClass: z.enum(['Guaranteed', 'Burstable', 'BestEffort']).optional() })
+    .object({
+      phase: z.string().max(32).optional(),
+      qosClass: z.enum(['Guaranteed', 'Burstable', 'BestEffort']).optional(),
+    })
     .optional(),
 });
 

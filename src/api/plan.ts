@@ -11,7 +11,10 @@ const bytes = z.int().min(0).max(Number.MAX_SAFE_INTEGER).nullable();
 const uidPattern = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 export const planPodSchema = z.object({
-  uid: z.string().regex(uidPattern, 'must be a pod UID (8-4-4-4-12 hex)').describe('Pod UID; locates its cgroup.'),
+  uid: z
+    .string()
+    .regex(uidPattern, 'must be a pod UID (8-4-4-4-12 hex)')
+    .describe('Pod UID; locates its cgroup.'),
   namespace: z.string().min(1).max(63),
   name: z.string().min(1).max(253),
   qosClass: z.enum(qosClasses).describe('nodeqos class.'),
@@ -20,9 +23,15 @@ export const planPodSchema = z.object({
     shares: z.int().min(2).max(262144).describe('cpu.shares (cgroup v2: converted to cpu.weight).'),
     cfsQuotaUs: z.int().min(-1).max(Number.MAX_SAFE_INTEGER).describe('Pod CFS quota; -1 is unlimited.'),
     cfsPeriodUs: z.int().min(1000).max(1000000),
-    cfsBurstUs: z.int().min(0).max(Number.MAX_SAFE_INTEGER).describe('CPU burst; 0 is off; never above quota.'),
+    cfsBurstUs: z
+      .int()
+      .min(0)
+      .max(Number.MAX_SAFE_INTEGER)
+      .describe('CPU burst; 0 is off; never above quota.'),
     cpuset: cpuList.describe('The CPUs the pod runs on: its own CPUs when pinned, else its pool.'),
-    pinned: z.enum(cpusetPolicies).describe('exclusive/reserved when the pod owns its CPUs, shared otherwise.'),
+    pinned: z
+      .enum(cpusetPolicies)
+      .describe('exclusive/reserved when the pod owns its CPUs, shared otherwise.'),
   }),
   memory: z.object({
     minBytes: bytes.describe('memory.min; null means 0.'),
@@ -47,8 +56,18 @@ export const planNetClassSchema = z.object({
   qosClass: z.enum(qosClasses),
   classid: z.string().regex(/^0x[0-9a-fA-F]{8}$/),
   priority: z.int().min(0).max(7),
-  rateBitsPerSec: z.int().min(1).max(Number.MAX_SAFE_INTEGER).nullable().describe('HTB rate; null: share of the link.'),
-  ceilBitsPerSec: z.int().min(1).max(Number.MAX_SAFE_INTEGER).nullable().describe('HTB ceil; null: the link.'),
+  rateBitsPerSec: z
+    .int()
+    .min(1)
+    .max(Number.MAX_SAFE_INTEGER)
+    .nullable()
+    .describe('HTB rate; null: share of the link.'),
+  ceilBitsPerSec: z
+    .int()
+    .min(1)
+    .max(Number.MAX_SAFE_INTEGER)
+    .nullable()
+    .describe('HTB ceil; null: the link.'),
 });
 
 export const planCpuSuppressSchema = z.object({
@@ -62,9 +81,16 @@ export const planCpuSuppressSchema = z.object({
   pressureSource: z.enum(['utilization', 'psi']),
   intervalMs: z.int().min(50).max(10000),
   maxStepUpQuotaUs: z.int().min(1).describe('Largest quota increase per interval.'),
-  deadbandQuotaUs: z.int().min(0).describe('Changes smaller than this are not written (1% of node capacity).'),
+  deadbandQuotaUs: z
+    .int()
+    .min(0)
+    .describe('Changes smaller than this are not written (1% of node capacity).'),
   evaluatedPressure: z.number().min(0).max(100).optional(),
-  quotaAtPressure: z.int().min(1000).optional().describe('The quota at evaluatedPressure (from `nodeqos plan --pressure`).'),
+  quotaAtPressure: z
+    .int()
+    .min(1000)
+    .optional()
+    .describe('The quota at evaluatedPressure (from `nodeqos plan --pressure`).'),
 });
 
 export const planWarningSchema = z.object({

@@ -15,7 +15,9 @@ const deviceSchema = z
     /^(all|[0-9]+:[0-9]+|\/dev\/[A-Za-z0-9_][A-Za-z0-9._-]*(\/[A-Za-z0-9_][A-Za-z0-9._-]*)*)$/,
     'must be "all", MAJ:MIN, or a /dev/ path without ".." segments',
   )
-  .describe('Block device: a /dev path (resolved to MAJ:MIN by the agent), MAJ:MIN, or "all" for every disk.');
+  .describe(
+    'Block device: a /dev path (resolved to MAJ:MIN by the agent), MAJ:MIN, or "all" for every disk.',
+  );
 
 const rateSchema = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
 
@@ -126,12 +128,16 @@ function classSpecSchema(qosClass: QoSClass): z.ZodType<ClassSpec> {
             .string()
             .regex(bandwidthRegex, 'must be a tc bandwidth such as 500Mbit')
             .optional()
-            .describe(`Guaranteed egress rate, e.g. 500Mbit${d.netRate === undefined ? '' : ` (default ${d.netRate})`}.`),
+            .describe(
+              `Guaranteed egress rate, e.g. 500Mbit${d.netRate === undefined ? '' : ` (default ${d.netRate})`}.`,
+            ),
           ceil: z
             .string()
             .regex(bandwidthRegex, 'must be a tc bandwidth such as 1Gbit')
             .optional()
-            .describe(`Egress ceiling, e.g. 1Gbit${d.netCeil === undefined ? '' : ` (default ${d.netCeil})`}.`),
+            .describe(
+              `Egress ceiling, e.g. 1Gbit${d.netCeil === undefined ? '' : ` (default ${d.netCeil})`}.`,
+            ),
         })
         .optional()
         .describe('Egress traffic class for tc (HTB).'),
@@ -149,7 +155,11 @@ export interface ClassSpec {
 
 export const curvePointSchema = z.object({
   pressure: z.number().min(0).max(100).describe('Node CPU pressure in percent (0-100).'),
-  ratio: z.number().min(0).max(1).describe('Share of the BE base the BE tier may use at this pressure (0-1).'),
+  ratio: z
+    .number()
+    .min(0)
+    .max(1)
+    .describe('Share of the BE base the BE tier may use at this pressure (0-1).'),
 });
 
 export const cpuSuppressSchema = withRules(
@@ -180,7 +190,9 @@ export const cpuSuppressSchema = withRules(
       .min(0)
       .max(1_000_000)
       .optional()
-      .describe('The BE tier never gets less than this (default 100m); never below the kernel minimum 1000 us.'),
+      .describe(
+        'The BE tier never gets less than this (default 100m); never below the kernel minimum 1000 us.',
+      ),
     intervalMs: z
       .int()
       .min(50)
@@ -192,7 +204,9 @@ export const cpuSuppressSchema = withRules(
       .gt(0)
       .max(1)
       .optional()
-      .describe('Largest quota increase per interval, as a share of the BE base (default 0.1); decreases are immediate.'),
+      .describe(
+        'Largest quota increase per interval, as a share of the BE base (default 0.1); decreases are immediate.',
+      ),
   }),
   [
     {
@@ -221,18 +235,25 @@ export const policySpecSchema = z
       .min(-1_000_000)
       .max(1_000_000)
       .optional()
-      .describe('When several policies match a node the highest priority wins; ties go to the smallest name.'),
+      .describe(
+        'When several policies match a node the highest priority wins; ties go to the smallest name.',
+      ),
     classes: z
-      .object(Object.fromEntries(qosClasses.map(c => [c, classSpecSchema(c).optional()])) as Record<
-        QoSClass,
-        z.ZodOptional<z.ZodType<ClassSpec>>
-      >)
+      .object(
+        Object.fromEntries(qosClasses.map(c => [c, classSpecSchema(c).optional()])) as Record<
+          QoSClass,
+          z.ZodOptional<z.ZodType<ClassSpec>>
+        >,
+      )
       .optional()
       .describe('Per-QoS-class parameters (LSE, LSR, LS, BE).'),
     cpuSuppress: cpuSuppressSchema.optional(),
     cpuBurst: z
       .object({
-        enabled: z.boolean().optional().describe(`Allow LS pods to burst above their quota (default ${burstDefaults.enabled}).`),
+        enabled: z
+          .boolean()
+          .optional()
+          .describe(`Allow LS pods to burst above their quota (default ${burstDefaults.enabled}).`),
         burstPercent: z
           .int()
           .min(0)
@@ -246,7 +267,11 @@ export const policySpecSchema = z
       .describe('CPU burst (cpu.cfs_burst_us / cpu.max.burst) for LS pods with a CPU limit.'),
     systemReserved: z
       .object({
-        cpu: z.string().regex(quantityRegex, 'must be a quantity such as 500m').optional().describe('CPU kept for the system.'),
+        cpu: z
+          .string()
+          .regex(quantityRegex, 'must be a quantity such as 500m')
+          .optional()
+          .describe('CPU kept for the system.'),
         memory: z
           .string()
           .regex(quantityRegex, 'must be a quantity such as 1Gi')
@@ -260,7 +285,7 @@ export const policySpecSchema = z
           .describe('CPUs kept for system daemons: never pinned, left out of the LS pool.'),
       })
       .optional()
-      .describe('Overrides the node\'s capacity - allocatable as the system reservation.'),
+      .describe("Overrides the node's capacity - allocatable as the system reservation."),
   })
   .describe('Isolation parameters and the nodes they apply to.');
 

@@ -21,7 +21,8 @@ const decimalSuffixes: Record<string, number> = {
   E: 1e18,
 };
 
-const quantityPattern = /^([+-]?[0-9]+(?:\.[0-9]*)?|[+-]?\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?$/;
+const quantityPattern =
+  /^([+-]?[0-9]+(?:\.[0-9]*)?|[+-]?\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?$/;
 
 export const quantityRegex = quantityPattern;
 
@@ -46,14 +47,16 @@ export function parseQuantity(text: string | number): number {
 /** CPU quantity to millicores, rounded up as Kubernetes does (MilliValue rounds up). */
 export function cpuToMilli(text: string | number): number {
   const milli = Math.ceil(Math.round(parseQuantity(text) * 1e6) / 1e3);
-  if (!Number.isSafeInteger(milli) || milli < 0) throw new Error(`cpu quantity "${String(text)}" is out of range`);
+  if (!Number.isSafeInteger(milli) || milli < 0)
+    throw new Error(`cpu quantity "${String(text)}" is out of range`);
   return milli;
 }
 
 /** Memory quantity to bytes, rounded up as Kubernetes does (Value rounds up). */
 export function memoryToBytes(text: string | number): number {
   const bytes = Math.ceil(parseQuantity(text));
-  if (!Number.isSafeInteger(bytes) || bytes < 0) throw new Error(`memory quantity "${String(text)}" is out of range`);
+  if (!Number.isSafeInteger(bytes) || bytes < 0)
+    throw new Error(`memory quantity "${String(text)}" is out of range`);
   return bytes;
 }
 
@@ -77,8 +80,10 @@ export function bandwidthToBits(text: string): number {
   const match = /^([0-9]+(?:\.[0-9]+)?)([a-z]+)$/i.exec(text.trim());
   const unit = match?.[2]?.toLowerCase() ?? '';
   const factor = bandwidthUnits[unit];
-  if (!match || factor === undefined) throw new Error(`"${text.slice(0, 64)}" is not a tc bandwidth such as 500Mbit`);
+  if (!match || factor === undefined)
+    throw new Error(`"${text.slice(0, 64)}" is not a tc bandwidth such as 500Mbit`);
   const bits = Math.round(Number(match[1]) * factor);
-  if (!Number.isSafeInteger(bits) || bits <= 0) throw new Error(`bandwidth "${text.slice(0, 64)}" is out of range`);
+  if (!Number.isSafeInteger(bits) || bits <= 0)
+    throw new Error(`bandwidth "${text.slice(0, 64)}" is out of range`);
   return bits;
 }

@@ -27,7 +27,7 @@ export function withRules<S extends z.ZodType>(schema: S, rules: readonly CrossF
       fieldPath,
       reason: 'FieldValueInvalid',
     })),
-  }) as unknown as S;
+  });
 }
 
 function fieldPathToSegments(fieldPath: string): (string | number)[] {

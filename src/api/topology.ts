@@ -14,7 +14,12 @@ export const topologySchema = z
   .superRefine((topology, ctx) => {
     const seen = new Set<number>();
     topology.cpus.forEach((cpu, index) => {
-      if (seen.has(cpu.id)) ctx.addIssue({ code: 'custom', message: `cpu ${cpu.id} is listed twice`, path: ['cpus', index, 'id'] });
+      if (seen.has(cpu.id))
+        ctx.addIssue({
+          code: 'custom',
+          message: `cpu ${cpu.id} is listed twice`,
+          path: ['cpus', index, 'id'],
+        });
       seen.add(cpu.id);
     });
   });

@@ -73,7 +73,12 @@ class Picker {
       this.take(cpus);
       remaining -= cpus.length;
     }
-    const threads = [...groupBy(scope.filter(c => this.free.includes(c)), byCore).values()]
+    const threads = [
+      ...groupBy(
+        scope.filter(c => this.free.includes(c)),
+        byCore,
+      ).values(),
+    ]
       .sort((a, b) => a.length - b.length || lowestId(a) - lowestId(b))
       .flatMap(cpus => [...cpus].sort((a, b) => a.id - b.id));
     for (const cpu of threads.slice(0, remaining)) this.take([cpu]);
@@ -84,12 +89,17 @@ class Picker {
   numaOrder(needed: number, preferredNuma: number | undefined): TopologyCpu[][] {
     const nodes = [...groupBy(this.free, byNuma).values()];
     const socketFree = groupBy(this.free, bySocket);
-    const freeInSocket = (cpus: readonly TopologyCpu[]): number => socketFree.get(bySocket(cpus[0] as TopologyCpu))?.length ?? 0;
+    const freeInSocket = (cpus: readonly TopologyCpu[]): number => {
+      const first = cpus[0];
+      return first ? (socketFree.get(bySocket(first))?.length ?? 0) : 0;
+    };
     const fits = nodes.filter(cpus => cpus.length >= needed);
     const preferred = fits.find(cpus => cpus[0]?.numa === preferredNuma);
     if (preferred) return [preferred];
     if (fits.length > 0) {
-      fits.sort((a, b) => a.length - b.length || freeInSocket(a) - freeInSocket(b) || lowestId(a) - lowestId(b));
+      fits.sort(
+        (a, b) => a.length - b.length || freeInSocket(a) - freeInSocket(b) || lowestId(a) - lowestId(b),
+      );
       return fits.slice(0, 1);
     }
     return nodes.sort((a, b) => b.length - a.length || lowestId(a) - lowestId(b));

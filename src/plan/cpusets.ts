@@ -54,7 +54,8 @@ function keepPrevious(state: PinState, pod: PinCandidate, previous: PreviousPin 
       ? `cpuset policy changed from ${previous.policy} to ${pod.policy}`
       : previous.cpus.length !== wanted
         ? `CPU request changed from ${previous.cpus.length} to ${wanted}`
-        : previous.cpus.find(cpu => !state.all.has(cpu) || state.system.has(cpu) || state.taken.has(cpu)) !== undefined
+        : previous.cpus.find(cpu => !state.all.has(cpu) || state.system.has(cpu) || state.taken.has(cpu)) !==
+            undefined
           ? 'previous CPUs are no longer available'
           : undefined;
   if (problem) {
@@ -91,15 +92,23 @@ function pinNew(state: PinState, topology: Topology, pod: PinCandidate, demand: 
   const free = new Set([...state.all].filter(cpu => !state.taken.has(cpu) && !state.system.has(cpu)));
   const cpus = pickCpus(topology, free, count, pod.preferredNuma);
   if (!cpus) {
-    state.warnings.push({ pod: pod.key, message: `not pinned: ${count} CPUs wanted, ${free.size} free; runs in the LS pool` });
+    state.warnings.push({
+      pod: pod.key,
+      message: `not pinned: ${count} CPUs wanted, ${free.size} free; runs in the LS pool`,
+    });
     return;
   }
   const policy = pod.policy === 'exclusive' ? 'exclusive' : 'reserved';
   const lsLeft = [...free].filter(cpu => !cpus.includes(cpu)).length;
   const othersNeedLs = [...demand.lsUsers].some(uid => uid !== pod.uid);
-  const beLeft = [...state.all].filter(cpu => state.taken.get(cpu) !== 'exclusive' && !(policy === 'exclusive' && cpus.includes(cpu))).length;
+  const beLeft = [...state.all].filter(
+    cpu => state.taken.get(cpu) !== 'exclusive' && !(policy === 'exclusive' && cpus.includes(cpu)),
+  ).length;
   if ((lsLeft === 0 && othersNeedLs) || (beLeft === 0 && demand.beUsers > 0)) {
-    state.warnings.push({ pod: pod.key, message: `not pinned: ${count} CPUs would leave a shared pool empty; runs in the LS pool` });
+    state.warnings.push({
+      pod: pod.key,
+      message: `not pinned: ${count} CPUs would leave a shared pool empty; runs in the LS pool`,
+    });
     return;
   }
   for (const cpu of cpus) state.taken.set(cpu, policy);
@@ -136,8 +145,15 @@ export function assignCpusets(input: {
   for (const pod of fresh) pinNew(state, input.topology, pod, demand);
   const { ls, be } = pools(state);
   if (ls.length === 0 && demand.lsUsers.size > 0) {
-    state.warnings.push({ message: 'the LS pool is empty: system CPUs cover every unpinned CPU; LS pods use the system CPUs' });
-    return { pins: state.pins, lsPool: [...state.system].sort((a, b) => a - b), bePool: be, warnings: state.warnings };
+    state.warnings.push({
+      message: 'the LS pool is empty: system CPUs cover every unpinned CPU; LS pods use the system CPUs',
+    });
+    return {
+      pins: state.pins,
+      lsPool: [...state.system].sort((a, b) => a - b),
+      bePool: be,
+      warnings: state.warnings,
+    };
   }
   return { pins: state.pins, lsPool: ls, bePool: be, warnings: state.warnings };
 }

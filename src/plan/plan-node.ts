@@ -34,23 +34,31 @@ interface NodeFacts {
   systemCpus: number[];
 }
 
+/** The policy's override, else what the node keeps back: capacity - allocatable. */
+function systemReservedMilli(node: Node, policy: ResolvedPolicy, capacityMilli: number): number {
+  const override = policy.systemReserved?.cpu;
+  if (override !== undefined) return cpuToMilli(override);
+  const allocatable = node.status.allocatable?.cpu;
+  return Math.max(0, capacityMilli - (allocatable === undefined ? capacityMilli : cpuToMilli(allocatable)));
+}
+
 function nodeFacts(input: PlanInput, policy: ResolvedPolicy, warnings: Warning[]): NodeFacts {
   const capacity = input.node.status.capacity?.cpu;
-  const allocatable = input.node.status.allocatable?.cpu;
   const capacityMilli = capacity === undefined ? 0 : cpuToMilli(capacity);
-  const reservedOverride = policy.systemReserved?.cpu;
-  const systemReservedMilli =
-    reservedOverride !== undefined
-      ? cpuToMilli(reservedOverride)
-      : Math.max(0, capacityMilli - (allocatable === undefined ? capacityMilli : cpuToMilli(allocatable)));
   const topology = input.topology ?? flatTopology(Math.max(1, Math.ceil(capacityMilli / 1000)));
   if (input.topology && capacityMilli > 0 && topology.cpus.length !== Math.ceil(capacityMilli / 1000)) {
     warnings.push({
       message: `topology has ${topology.cpus.length} CPUs but node capacity is ${capacityMilli}m; pinning uses the topology`,
     });
   }
-  const systemCpus = policy.systemReserved?.cpus === undefined ? [] : parseCpuList(policy.systemReserved.cpus);
-  return { capacityMilli, systemReservedMilli, topology, systemCpus };
+  const systemCpus =
+    policy.systemReserved?.cpus === undefined ? [] : parseCpuList(policy.systemReserved.cpus);
+  return {
+    capacityMilli,
+    systemReservedMilli: systemReservedMilli(input.node, policy, capacityMilli),
+    topology,
+    systemCpus,
+  };
 }
 
 function collectPods(input: PlanInput, warnings: Warning[]): PodFacts[] {
@@ -76,7 +84,12 @@ function collectPods(input: PlanInput, warnings: Warning[]): PodFacts[] {
   return facts.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
-function pinCpusets(pods: readonly PodFacts[], policy: ResolvedPolicy, node: NodeFacts, previous?: PlanSpec): CpusetResult {
+function pinCpusets(
+  pods: readonly PodFacts[],
+  policy: ResolvedPolicy,
+  node: NodeFacts,
+  previous?: PlanSpec,
+): CpusetResult {
   const cpusetOf = (pod: PodFacts): string => policy.classes[pod.qosClass].cpuset;
   return assignCpusets({
     topology: node.topology,
@@ -100,9 +113,13 @@ function pinCpusets(pods: readonly PodFacts[], policy: ResolvedPolicy, node: Nod
 
 function podPlan(pod: PodFacts, policy: ResolvedPolicy, cpusets: CpusetResult, warnings: Warning[]): PlanPod {
   const cls = policy.classes[pod.qosClass];
-  const shares = cls.fixedShares === null ? sharesFor(pod.cpuRequestMilli, cls.sharesPerCPU) : { value: cls.fixedShares };
+  const shares =
+    cls.fixedShares === null ? sharesFor(pod.cpuRequestMilli, cls.sharesPerCPU) : { value: cls.fixedShares };
   if (shares.requested !== undefined) {
-    warnings.push({ pod: pod.key, message: `cpu.shares ${shares.requested} clamped to ${shares.value} (kernel range 2..262144)` });
+    warnings.push({
+      pod: pod.key,
+      message: `cpu.shares ${shares.requested} clamped to ${shares.value} (kernel range 2..262144)`,
+    });
   }
   const pin = cpusets.pins.get(pod.uid);
   // A pinned pod's quota is exactly the CPUs it owns: never throttled below its cpuset (Koordinator #489),
@@ -121,7 +138,9 @@ function podPlan(pod: PodFacts, policy: ResolvedPolicy, cpusets: CpusetResult, w
       shares: shares.value,
       cfsQuotaUs,
       cfsPeriodUs: podCfsPeriodUs,
-      cfsBurstUs: burstOn ? Math.min(cfsQuotaUs, Math.floor((cfsQuotaUs * policy.burst.burstPercent) / 100)) : 0,
+      cfsBurstUs: burstOn
+        ? Math.min(cfsQuotaUs, Math.floor((cfsQuotaUs * policy.burst.burstPercent) / 100))
+        : 0,
       cpuset: formatCpuList(pin ? pin.cpus : pod.qosClass === 'BE' ? cpusets.bePool : cpusets.lsPool),
       pinned: pin ? pin.policy : 'shared',
     },
@@ -132,7 +151,11 @@ function podPlan(pod: PodFacts, policy: ResolvedPolicy, cpusets: CpusetResult, w
   };
 }
 
-function suppressPlan(pods: readonly PodFacts[], policy: ResolvedPolicy, node: NodeFacts): PlanSpec['cpuSuppress'] {
+function suppressPlan(
+  pods: readonly PodFacts[],
+  policy: ResolvedPolicy,
+  node: NodeFacts,
+): PlanSpec['cpuSuppress'] {
   const s = policy.suppress;
   const base = baseMilli({
     capacityMilli: node.capacityMilli,
@@ -196,7 +219,13 @@ export function planNode(input: PlanInput): NodeIsolationPlan {
     net: {
       classes: qosClasses.map(qosClass => {
         const c = policy.classes[qosClass];
-        return { qosClass, classid: c.netClassid, priority: c.netPriority, rateBitsPerSec: c.netRateBits, ceilBitsPerSec: c.netCeilBits };
+        return {
+          qosClass,
+          classid: c.netClassid,
+          priority: c.netPriority,
+          rateBitsPerSec: c.netRateBits,
+          ceilBitsPerSec: c.netCeilBits,
+        };
       }),
     },
     pods: planPods,

@@ -18,7 +18,8 @@ export interface PodFacts extends PodResources {
   readonly preferredNuma: number | undefined;
 }
 
-export type PodFactsResult = { ok: true; facts: PodFacts; warning?: string } | { ok: false; key: string; reason: string };
+export type PodFactsResult =
+  { ok: true; facts: PodFacts; warning?: string } | { ok: false; key: string; reason: string };
 
 function preferredNuma(pod: Pod): number | undefined {
   const value = pod.metadata.annotations?.[numaNodeAnnotation];
@@ -28,7 +29,11 @@ function preferredNuma(pod: Pod): number | undefined {
 export function podFacts(pod: Pod): PodFactsResult {
   const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
   if (!podUidPattern.test(pod.metadata.uid)) {
-    return { ok: false, key, reason: 'skipped: metadata.uid is not a pod UID, so its cgroup cannot be located' };
+    return {
+      ok: false,
+      key,
+      reason: 'skipped: metadata.uid is not a pod UID, so its cgroup cannot be located',
+    };
   }
   let resources: PodResources;
   try {

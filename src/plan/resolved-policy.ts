@@ -50,47 +50,63 @@ function optionalBits(text: string | undefined): number | null {
   return text === undefined ? null : bandwidthToBits(text);
 }
 
+/** The entries of an object whose value is set, so spreading it over defaults keeps the defaults. */
+function definedOnly<T extends object>(value: T): Partial<{ [K in keyof T]: Exclude<T[K], undefined> }> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<{
+    [K in keyof T]: Exclude<T[K], undefined>;
+  }>;
+}
+
 function resolveClass(qosClass: QoSClass, spec: PolicySpec): ResolvedClass {
   const d = classDefaults[qosClass];
-  const c = spec.classes?.[qosClass] ?? {};
+  const { cpu = {}, memory = {}, blkio = {}, net = {}, oomScoreAdj } = spec.classes?.[qosClass] ?? {};
+  const merged = {
+    ...d,
+    ...definedOnly({
+      sharesPerCPU: cpu.sharesPerCPU,
+      cpuset: cpu.cpuset,
+      minRatio: memory.minRatio,
+      lowRatio: memory.lowRatio,
+      highRatio: memory.highRatio,
+      oomScoreAdj,
+      blkioWeight: blkio.weight,
+      blkioThrottle: blkio.throttle,
+      netClassid: net.classid,
+      netPriority: net.priority,
+      netRate: net.rate,
+      netCeil: net.ceil,
+    }),
+  };
+  // A policy that sets sharesPerCPU for a class with fixed default shares (BE) means weights by request.
+  const fixedShares = cpu.shares ?? (cpu.sharesPerCPU === undefined ? (d.fixedShares ?? null) : null);
   return {
-    sharesPerCPU: c.cpu?.sharesPerCPU ?? d.sharesPerCPU,
-    fixedShares: c.cpu?.shares ?? (c.cpu?.sharesPerCPU === undefined ? (d.fixedShares ?? null) : null),
-    cpuset: c.cpu?.cpuset ?? d.cpuset,
-    minRatio: c.memory?.minRatio ?? d.minRatio,
-    lowRatio: c.memory?.lowRatio ?? d.lowRatio,
-    highRatio: c.memory?.highRatio ?? d.highRatio,
-    oomScoreAdj: c.oomScoreAdj ?? d.oomScoreAdj,
-    blkioWeight: c.blkio?.weight ?? d.blkioWeight,
-    blkioThrottle: c.blkio?.throttle ?? d.blkioThrottle,
-    netClassid: (c.net?.classid ?? d.netClassid).toLowerCase(),
-    netPriority: c.net?.priority ?? d.netPriority,
-    netRateBits: optionalBits(c.net?.rate ?? d.netRate),
-    netCeilBits: optionalBits(c.net?.ceil ?? d.netCeil),
+    sharesPerCPU: merged.sharesPerCPU,
+    fixedShares,
+    cpuset: merged.cpuset,
+    minRatio: merged.minRatio,
+    lowRatio: merged.lowRatio,
+    highRatio: merged.highRatio,
+    oomScoreAdj: merged.oomScoreAdj,
+    blkioWeight: merged.blkioWeight,
+    blkioThrottle: merged.blkioThrottle,
+    netClassid: merged.netClassid.toLowerCase(),
+    netPriority: merged.netPriority,
+    netRateBits: optionalBits(merged.netRate),
+    netCeilBits: optionalBits(merged.netCeil),
   };
 }
 
 export function resolvePolicy(policy: NodeQoSPolicy): ResolvedPolicy {
   const spec = policy.spec;
-  const s = spec.cpuSuppress ?? {};
   return {
     name: policy.metadata.name,
     generation: policy.metadata.generation,
-    classes: Object.fromEntries(qosClasses.map(c => [c, resolveClass(c, spec)])) as Record<QoSClass, ResolvedClass>,
-    suppress: {
-      enabled: s.enabled ?? suppressDefaults.enabled,
-      curve: s.curve ?? suppressDefaults.curve,
-      interpolation: s.interpolation ?? suppressDefaults.interpolation,
-      pressureSource: s.pressureSource ?? suppressDefaults.pressureSource,
-      cfsPeriodUs: s.cfsPeriodUs ?? suppressDefaults.cfsPeriodUs,
-      floorMilliCPU: s.floorMilliCPU ?? suppressDefaults.floorMilliCPU,
-      intervalMs: s.intervalMs ?? suppressDefaults.intervalMs,
-      maxStepUpRatio: s.maxStepUpRatio ?? suppressDefaults.maxStepUpRatio,
-    },
-    burst: {
-      enabled: spec.cpuBurst?.enabled ?? burstDefaults.enabled,
-      burstPercent: spec.cpuBurst?.burstPercent ?? burstDefaults.burstPercent,
-    },
+    classes: Object.fromEntries(qosClasses.map(c => [c, resolveClass(c, spec)])) as Record<
+      QoSClass,
+      ResolvedClass
+    >,
+    suppress: { ...suppressDefaults, ...definedOnly(spec.cpuSuppress ?? {}) },
+    burst: { ...burstDefaults, ...definedOnly(spec.cpuBurst ?? {}) },
     systemReserved: spec.systemReserved,
   };
 }

@@ -39,7 +39,9 @@ function effectiveRequest(pod: Pod, name: 'cpu' | 'memory'): number {
   const init = pod.spec.initContainers ?? [];
   const sidecars = init.filter(c => c.restartPolicy === 'Always');
   const appSum = [...pod.spec.containers, ...sidecars].reduce((sum, c) => sum + request(c, name), 0);
-  const initMax = init.filter(c => c.restartPolicy !== 'Always').reduce((max, c) => Math.max(max, request(c, name)), 0);
+  const initMax = init
+    .filter(c => c.restartPolicy !== 'Always')
+    .reduce((max, c) => Math.max(max, request(c, name)), 0);
   return Math.max(appSum, initMax) + (read(pod.spec.overhead, name) ?? 0);
 }
 

@@ -36,6 +36,8 @@ export function baseMilli({ capacityMilli, nonBERequestsMilli, systemReservedMil
 export function quotaAt(suppress: PlanSpec['cpuSuppress'], pressure: number): number {
   const ratio = ratioAt(suppress.curve, pressure, suppress.interpolation);
   // Rounded to 1e-6 us before flooring so 7000m x 0.3 gives 210000, not 209999 (binary fractions).
-  const raw = Math.floor(Math.round(((suppress.baseMilliCPU * suppress.cfsPeriodUs) / 1000) * ratio * 1e6) / 1e6);
+  const raw = Math.floor(
+    Math.round(((suppress.baseMilliCPU * suppress.cfsPeriodUs) / 1000) * ratio * 1e6) / 1e6,
+  );
   return Math.max(suppress.floorQuotaUs, minQuotaUs, raw);
 }

@@ -1,12 +1,14 @@
 // Label selector matching, and a conservative check whether two selectors can select the same node.
-import type { LabelSelector } from '../api/meta.ts';
+import type { LabelSelector } from './meta.ts';
 
 type Requirement = NonNullable<LabelSelector['matchExpressions']>[number];
 
 function requirements(selector: LabelSelector | undefined): Requirement[] {
-  const fromLabels = Object.entries(selector?.matchLabels ?? {}).map(
-    ([key, value]): Requirement => ({ key, operator: 'In', values: [value] }),
-  );
+  const fromLabels = Object.entries(selector?.matchLabels ?? {}).map(([key, value]): Requirement => ({
+    key,
+    operator: 'In',
+    values: [value],
+  }));
   return [...fromLabels, ...(selector?.matchExpressions ?? [])];
 }
 
@@ -24,7 +26,10 @@ function requirementMatches(req: Requirement, labels: Readonly<Record<string, st
   }
 }
 
-export function selectorMatches(selector: LabelSelector | undefined, labels: Readonly<Record<string, string>>): boolean {
+export function selectorMatches(
+  selector: LabelSelector | undefined,
+  labels: Readonly<Record<string, string>>,
+): boolean {
   return requirements(selector).every(req => requirementMatches(req, labels));
 }
 
@@ -39,7 +44,12 @@ interface KeyDomain {
 function domains(reqs: readonly Requirement[]): Map<string, KeyDomain> {
   const byKey = new Map<string, KeyDomain>();
   for (const req of reqs) {
-    const d = byKey.get(req.key) ?? { mustExist: false, mustBeAbsent: false, allowed: null, forbidden: new Set() };
+    const d = byKey.get(req.key) ?? {
+      mustExist: false,
+      mustBeAbsent: false,
+      allowed: null,
+      forbidden: new Set(),
+    };
     if (req.operator === 'Exists') d.mustExist = true;
     if (req.operator === 'DoesNotExist') d.mustBeAbsent = true;
     if (req.operator === 'In') {

@@ -1,0 +1,17 @@
+import { stringify } from 'yaml';
+import type { NodeIsolationPlan } from '../api/plan.ts';
+import { renderPlanTable } from './render-plan.ts';
+
+export const outputFormats = ['json', 'yaml', 'table'] as const;
+export type OutputFormat = (typeof outputFormats)[number];
+
+export function renderPlan(plan: NodeIsolationPlan, format: OutputFormat): string {
+  switch (format) {
+    case 'json':
+      return JSON.stringify(plan, null, 2);
+    case 'yaml':
+      return stringify(plan, { lineWidth: 0 }).trimEnd();
+    case 'table':
+      return renderPlanTable(plan);
+  }
+}
