@@ -2,17 +2,26 @@
 // nodeqos: one CLI for the controller, the agent, offline planning, validation and the demo.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DocumentError } from '../api/documents.ts';
+import { runControllerCommand } from './commands/controller.ts';
 import { runDemo } from './commands/demo.ts';
+import type { ControllerCommandOptions } from './commands/controller.ts';
 import { runPlan } from './commands/plan.ts';
 import { runValidate } from './commands/validate.ts';
 import { outputFormats, type OutputFormat } from './output.ts';
 import { UsageError } from './usage-error.ts';
+import { logLevels } from '../observability/logger.ts';
 
 function percent(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 100) {
     throw new InvalidArgumentError('must be a number from 0 to 100');
   }
+  return n;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number >= 0');
   return n;
 }
 
@@ -68,8 +77,23 @@ program
     process.exitCode = runDemo(options);
   });
 
+program
+  .command('controller')
+  .description('run the cluster controller: policies + nodes + pods -> one NodeIsolationPlan per node')
+  .option('--kubeconfig <path>', 'kubeconfig file (default: in-cluster, then $KUBECONFIG or ~/.kube/config)')
+  .option('--metrics-port <port>', 'port for /metrics, /healthz, /readyz', positiveInt, 9090)
+  .option('--leader-elect', 'run leader election on a Lease (for more than one replica)', false)
+  .option('--lease-namespace <ns>', 'namespace of the Lease', process.env.POD_NAMESPACE ?? 'nodeqos-system')
+  .option('--lease-name <name>', 'name of the Lease', 'nodeqos-controller')
+  .option('--concurrency <n>', 'nodes reconciled in parallel', positiveInt, 4)
+  .option('--debounce-ms <ms>', 'quiet time before a node is re-planned', positiveInt, 200)
+  .addOption(new Option('--log-level <level>', 'log level').choices(logLevels).default('info'))
+  .action(async (options: ControllerCommandOptions) => {
+    await runControllerCommand(options);
+  });
+
 try {
-  program.parse();
+  await program.parseAsync();
 } catch (error) {
   if (error instanceof UsageError || error instanceof DocumentError) {
     console.error(`nodeqos: ${error.message}`);

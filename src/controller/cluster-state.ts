@@ -1,0 +1,40 @@
+// What the controller knows about the cluster: the informer caches plus an index of pods by node.
+import type { Informer } from '../kube/informer.ts';
+import type { CachedNode, CachedPlan, CachedPod, CachedPolicy } from '../kube/transforms.ts';
+
+export interface ClusterState {
+  readonly policies: Pick<Informer<CachedPolicy>, 'list' | 'get'>;
+  readonly nodes: Pick<Informer<CachedNode>, 'list' | 'get'>;
+  readonly plans: Pick<Informer<CachedPlan>, 'list' | 'get'>;
+  podsOn(nodeName: string): CachedPod[];
+}
+
+/** Pods grouped by spec.nodeName, maintained from informer events. */
+export class PodIndex {
+  private readonly byNode = new Map<string, Map<string, CachedPod>>();
+
+  private static key(pod: CachedPod): string {
+    return `${pod.metadata.namespace}/${pod.metadata.name}`;
+  }
+
+  upsert(pod: CachedPod): void {
+    const node = pod.spec.nodeName ?? '';
+    let pods = this.byNode.get(node);
+    if (!pods) {
+      pods = new Map();
+      this.byNode.set(node, pods);
+    }
+    pods.set(PodIndex.key(pod), pod);
+  }
+
+  remove(pod: CachedPod): void {
+    const node = pod.spec.nodeName ?? '';
+    const pods = this.byNode.get(node);
+    pods?.delete(PodIndex.key(pod));
+    if (pods?.size === 0) this.byNode.delete(node);
+  }
+
+  on(nodeName: string): CachedPod[] {
+    return [...(this.byNode.get(nodeName)?.values() ?? [])];
+  }
+}

@@ -1,0 +1,301 @@
+// The cluster controller: informers -> work queue -> one plan per node, policy status, leader election.
+import type { Logger } from 'pino';
+import { apiVersion } from '../api/group.ts';
+import type { LabelSelector } from '../api/meta.ts';
+import { selectorMatches } from '../api/selector.ts';
+import { errorMessage } from '../kube/errors.ts';
+import { Informer, type InformerSource } from '../kube/informer.ts';
+import type { CachedNode, CachedPlan, CachedPod, CachedPolicy } from '../kube/transforms.ts';
+import type { ClusterWriter } from '../kube/writers.ts';
+import { canonicalJson } from './canonical.ts';
+import { PodIndex, type ClusterState } from './cluster-state.ts';
+import type { EventRecorder } from './events.ts';
+import type { ControllerMetrics } from './metrics.ts';
+import { desiredPolicyStatuses } from './policy-status.ts';
+import { reconcileNode } from './reconcile-node.ts';
+import { WorkQueue } from './work-queue.ts';
+
+export interface ControllerSources {
+  readonly policies: InformerSource<CachedPolicy>;
+  readonly nodes: InformerSource<CachedNode>;
+  readonly pods: InformerSource<CachedPod>;
+  readonly plans: InformerSource<CachedPlan>;
+}
+
+export interface ControllerOptions {
+  readonly concurrency: number;
+  readonly debounceMs: number;
+  readonly maxWaitMs: number;
+  readonly stallMs: number;
+  readonly logger: Logger;
+  readonly metrics: ControllerMetrics;
+  readonly events: EventRecorder;
+}
+
+const statusKey = 'status';
+const nodeKey = (name: string): string => `node:${name}`;
+
+function withoutVersion(object: { metadata: object }): string {
+  return canonicalJson({ ...object, metadata: { ...object.metadata, resourceVersion: undefined } });
+}
+
+export class Controller {
+  private readonly writer: ClusterWriter;
+  private readonly options: ControllerOptions;
+  private readonly podIndex = new PodIndex();
+  private readonly policies: Informer<CachedPolicy>;
+  private readonly nodes: Informer<CachedNode>;
+  private readonly pods: Informer<CachedPod>;
+  private readonly plans: Informer<CachedPlan>;
+  private queue: WorkQueue | undefined;
+  private leading = false;
+
+  constructor(sources: ControllerSources, writer: ClusterWriter, options: ControllerOptions) {
+    this.writer = writer;
+    this.options = options;
+    const informerOptions = {
+      stallMs: options.stallMs,
+      backoff: { initialMs: 500, maxMs: 30_000 },
+      logger: options.logger,
+    };
+    const restarts = (resource: string) => () => {
+      options.metrics.informerRestarts.inc({ resource });
+    };
+    this.policies = new Informer(
+      sources.policies,
+      this.policyHandlers(restarts('nodeqospolicies')),
+      informerOptions,
+    );
+    this.nodes = new Informer(sources.nodes, this.nodeHandlers(restarts('nodes')), informerOptions);
+    this.pods = new Informer(sources.pods, this.podHandlers(restarts('pods')), informerOptions);
+    this.plans = new Informer(
+      sources.plans,
+      this.planHandlers(restarts('nodeisolationplans')),
+      informerOptions,
+    );
+  }
+
+  get state(): ClusterState {
+    return {
+      policies: this.policies,
+      nodes: this.nodes,
+      plans: this.plans,
+      podsOn: name => this.podIndex.on(name),
+    };
+  }
+
+  get synced(): boolean {
+    return [this.policies, this.nodes, this.pods, this.plans].every(i => i.hasSynced);
+  }
+
+  /** Starts the caches (standby replicas keep them warm too). */
+  startInformers(): void {
+    for (const informer of [this.policies, this.nodes, this.pods, this.plans]) informer.start();
+  }
+
+  /** Begins writing: called when this replica becomes leader (or at once without leader election). */
+  startLeading(): void {
+    if (this.leading) return;
+    this.leading = true;
+    this.options.metrics.leader.set(1);
+    this.queue = new WorkQueue(key => this.process(key), {
+      concurrency: this.options.concurrency,
+      debounceMs: this.options.debounceMs,
+      maxWaitMs: this.options.maxWaitMs,
+      retry: { initialMs: 200, maxMs: 60_000 },
+      onDepth: depth => {
+        this.options.metrics.queueDepth.set(depth);
+      },
+      onError: (key, error, retryInMs) => {
+        this.options.logger.warn(
+          { key, error: errorMessage(error), retryInMs },
+          'reconcile failed, will retry',
+        );
+      },
+    });
+    this.enqueueEverything();
+  }
+
+  /** Stops writing at once (lost the lease, or shutting down); in-flight writes finish first. */
+  async stopLeading(): Promise<void> {
+    if (!this.leading) return;
+    this.leading = false;
+    this.options.metrics.leader.set(0);
+    const queue = this.queue;
+    this.queue = undefined;
+    await queue?.stop();
+  }
+
+  async stop(): Promise<void> {
+    await this.stopLeading();
+    for (const informer of [this.policies, this.nodes, this.pods, this.plans]) informer.stop();
+  }
+
+  /** Resolves once the caches are synced and the queue has nothing left (tests, benchmarks, the demo). */
+  async idle(): Promise<void> {
+    while (!this.synced) await new Promise(resolve => setTimeout(resolve, 20));
+    await this.queue?.idle();
+  }
+
+  private enqueue(key: string): void {
+    if (this.synced) this.queue?.add(key);
+  }
+
+  private enqueueEverything(): void {
+    if (!this.synced) return;
+    const names = new Set([
+      ...this.nodes.list().map(n => n.metadata.name),
+      ...this.plans.list().map(p => p.metadata.name),
+    ]);
+    for (const name of names) this.queue?.add(nodeKey(name));
+    this.queue?.add(statusKey);
+  }
+
+  private onSynced(): void {
+    if (this.synced) this.enqueueEverything();
+  }
+
+  private async process(key: string): Promise<void> {
+    if (key === statusKey) {
+      await this.writePolicyStatuses();
+      return;
+    }
+    const name = key.slice(nodeKey('').length);
+    const end = this.options.metrics.reconcileDuration.startTimer();
+    try {
+      const outcome = await reconcileNode(name, this.state, this.writer, this.options.logger);
+      end({ result: outcome });
+      this.options.metrics.planWrites.inc({
+        result: outcome === 'unchanged' || outcome === 'absent' ? 'skipped' : outcome,
+      });
+    } catch (error) {
+      end({ result: 'failed' });
+      this.options.metrics.planWrites.inc({ result: 'failed' });
+      throw error;
+    }
+  }
+
+  private async writePolicyStatuses(): Promise<void> {
+    const desired = desiredPolicyStatuses(this.policies.list(), this.nodes.list(), new Date().toISOString());
+    for (const [name, status] of desired) {
+      const cached = this.policies.get(name);
+      if (!cached || canonicalJson(cached.status ?? {}) === canonicalJson(status)) continue;
+      await this.writer.patchPolicyStatus(name, status);
+      this.options.metrics.statusWrites.inc();
+      this.recordTransitions(cached, status.conditions ?? []);
+    }
+  }
+
+  private recordTransitions(
+    policy: CachedPolicy,
+    conditions: NonNullable<CachedPolicy['status']>['conditions'] & object,
+  ): void {
+    for (const c of conditions) {
+      const before = policy.status?.conditions?.find(p => p.type === c.type);
+      if (before?.status === c.status && before.reason === c.reason) continue;
+      const warning =
+        (c.type === 'Ready' && c.status === 'False') || (c.type === 'Conflict' && c.status === 'True');
+      this.options.events.record(
+        { kind: 'NodeQoSPolicy', apiVersion, name: policy.name },
+        warning ? 'Warning' : 'Normal',
+        c.reason,
+        c.message,
+      );
+    }
+  }
+
+  private policyHandlers(onRestart: () => void): ConstructorParameters<typeof Informer<CachedPolicy>>[1] {
+    const touched = (...policies: (CachedPolicy | undefined)[]): void => {
+      const selectors = policies.flatMap(p => (p?.policy ? [p.policy.spec.nodeSelector] : []));
+      this.enqueueMatching(selectors);
+      this.enqueue(statusKey);
+    };
+    return {
+      onAdd: p => {
+        touched(p);
+      },
+      onUpdate: (before, after) => {
+        if (before.generation !== after.generation || before.resourceVersion === '') touched(before, after);
+        else if (canonicalJson(before.status) !== canonicalJson(after.status)) this.enqueue(statusKey);
+      },
+      onDelete: p => {
+        touched(p);
+      },
+      onSynced: () => {
+        this.onSynced();
+      },
+      onRestart,
+    };
+  }
+
+  private enqueueMatching(selectors: (LabelSelector | undefined)[]): void {
+    for (const node of this.nodes.list()) {
+      const labels = node.metadata.labels ?? {};
+      if (selectors.some(selector => selectorMatches(selector, labels)))
+        this.enqueue(nodeKey(node.metadata.name));
+    }
+    // Plans of nodes that vanished are reconciled (deleted) too.
+    for (const plan of this.plans.list())
+      if (!this.nodes.get(plan.metadata.name)) this.enqueue(nodeKey(plan.metadata.name));
+  }
+
+  private nodeHandlers(onRestart: () => void): ConstructorParameters<typeof Informer<CachedNode>>[1] {
+    const changed = (node: CachedNode): void => {
+      this.enqueue(nodeKey(node.metadata.name));
+      this.enqueue(statusKey);
+    };
+    return {
+      onAdd: changed,
+      onUpdate: (before, after) => {
+        if (withoutVersion(before) !== withoutVersion(after)) changed(after);
+      },
+      onDelete: changed,
+      onSynced: () => {
+        this.onSynced();
+      },
+      onRestart,
+    };
+  }
+
+  private podHandlers(onRestart: () => void): ConstructorParameters<typeof Informer<CachedPod>>[1] {
+    return {
+      onAdd: pod => {
+        this.podIndex.upsert(pod);
+        this.enqueue(nodeKey(pod.spec.nodeName ?? ''));
+      },
+      onUpdate: (before, after) => {
+        this.podIndex.remove(before);
+        this.podIndex.upsert(after);
+        if (withoutVersion(before) === withoutVersion(after)) return;
+        this.enqueue(nodeKey(before.spec.nodeName ?? ''));
+        this.enqueue(nodeKey(after.spec.nodeName ?? ''));
+      },
+      onDelete: pod => {
+        this.podIndex.remove(pod);
+        this.enqueue(nodeKey(pod.spec.nodeName ?? ''));
+      },
+      onSynced: () => {
+        this.onSynced();
+      },
+      onRestart,
+    };
+  }
+
+  private planHandlers(onRestart: () => void): ConstructorParameters<typeof Informer<CachedPlan>>[1] {
+    return {
+      onUpdate: (before, after) => {
+        const topologyChanged =
+          canonicalJson(before.status?.topology) !== canonicalJson(after.status?.topology);
+        if (topologyChanged || canonicalJson(before.spec) !== canonicalJson(after.spec))
+          this.enqueue(nodeKey(after.metadata.name));
+      },
+      onDelete: plan => {
+        this.enqueue(nodeKey(plan.metadata.name));
+      },
+      onSynced: () => {
+        this.onSynced();
+      },
+      onRestart,
+    };
+  }
+}

@@ -1,0 +1,113 @@
+// InformerSources for the resources nodeqos watches, on the raw API.
+import { apiGroup, apiVersionName } from '../api/group.ts';
+import type { KubeHttp, Query } from './http.ts';
+import type { InformerSource, ListPage } from './informer.ts';
+import {
+  transformNode,
+  transformPlan,
+  transformPod,
+  transformPolicy,
+  type CachedNode,
+  type CachedPlan,
+  type CachedPod,
+  type CachedPolicy,
+} from './transforms.ts';
+
+export const policiesPath = `/apis/${apiGroup}/${apiVersionName}/nodeqospolicies`;
+export const plansPath = `/apis/${apiGroup}/${apiVersionName}/nodeisolationplans`;
+
+const pageSize = 500;
+
+interface ListBody {
+  items?: unknown[];
+  metadata?: { resourceVersion?: string; continue?: string };
+}
+
+/** Lists every page (limit/continue), so a 150k-pod list is never one response. */
+export async function listAll(http: KubeHttp, path: string, query: Query): Promise<ListPage> {
+  const items: unknown[] = [];
+  let continueToken: string | undefined;
+  let resourceVersion = '';
+  do {
+    const body = await http.request<ListBody>('GET', path, {
+      query: { ...query, limit: pageSize, continue: continueToken },
+    });
+    for (const item of body.items ?? []) items.push(item);
+    resourceVersion = body.metadata?.resourceVersion ?? resourceVersion;
+    const next = body.metadata?.continue;
+    continueToken = next !== undefined && next !== '' ? next : undefined;
+  } while (continueToken !== undefined);
+  return { items, resourceVersion };
+}
+
+interface Endpoint {
+  readonly resource: string;
+  readonly path: string;
+  readonly query: Query;
+}
+
+function source<T>(
+  http: KubeHttp,
+  { resource, path, query }: Endpoint,
+  rest: Pick<InformerSource<T>, 'transform' | 'key' | 'resourceVersionOf'>,
+): InformerSource<T> {
+  return {
+    resource,
+    list: () => listAll(http, path, query),
+    watch: (resourceVersion, onEvent, onDone) =>
+      http.watch(path, { ...query, resourceVersion, allowWatchBookmarks: true }, onEvent, onDone),
+    ...rest,
+  };
+}
+
+const byName = (o: { metadata: { name: string } }): string => o.metadata.name;
+const rvOf = (o: { metadata: { resourceVersion?: string } }): string | undefined =>
+  o.metadata.resourceVersion;
+
+/** Pods already bound to a node (optionally one node). */
+export function podSource(http: KubeHttp, nodeName?: string): InformerSource<CachedPod> {
+  const fieldSelector = nodeName === undefined ? 'spec.nodeName!=' : `spec.nodeName=${nodeName}`;
+  return source<CachedPod>(
+    http,
+    { resource: 'pods', path: '/api/v1/pods', query: { fieldSelector } },
+    {
+      transform: transformPod,
+      key: p => `${p.metadata.namespace}/${p.metadata.name}`,
+      resourceVersionOf: rvOf,
+    },
+  );
+}
+
+export function nodeSource(http: KubeHttp): InformerSource<CachedNode> {
+  return source<CachedNode>(
+    http,
+    { resource: 'nodes', path: '/api/v1/nodes', query: {} },
+    { transform: transformNode, key: byName, resourceVersionOf: rvOf },
+  );
+}
+
+export function policySource(http: KubeHttp): InformerSource<CachedPolicy> {
+  return source<CachedPolicy>(
+    http,
+    { resource: 'nodeqospolicies', path: policiesPath, query: {} },
+    {
+      transform: transformPolicy,
+      key: p => p.name,
+      resourceVersionOf: p => p.resourceVersion,
+    },
+  );
+}
+
+/** Plans (optionally only one node's, by field selector). */
+export function planSource(http: KubeHttp, nodeName?: string): InformerSource<CachedPlan> {
+  const query = nodeName === undefined ? {} : { fieldSelector: `metadata.name=${nodeName}` };
+  return source<CachedPlan>(
+    http,
+    { resource: 'nodeisolationplans', path: plansPath, query: query },
+    {
+      transform: transformPlan,
+      key: byName,
+      resourceVersionOf: rvOf,
+    },
+  );
+}

@@ -1,0 +1,107 @@
+// Informer transforms: keep only the fields the planner and the controller read, so a 150k-pod cache does
+// not hold managedFields, full specs and statuses.
+import { nodeSchema, podSchema, type Node, type Pod } from '../api/inputs.ts';
+import { planSchema, type NodeIsolationPlan } from '../api/plan.ts';
+import { policySchema, type NodeQoSPolicy } from '../api/policy.ts';
+import { fieldProblems, type FieldProblem } from '../api/issues.ts';
+import { koordinatorQoSLabel, qosClassLabel } from '../plan/qos.ts';
+import { numaNodeAnnotation } from '../plan/cpusets.ts';
+
+export type CachedPod = Pod & { metadata: { resourceVersion: string } };
+export type CachedNode = Node & { metadata: { resourceVersion: string } };
+export type CachedPlan = NodeIsolationPlan & { metadata: { resourceVersion: string } };
+
+/** A policy as the controller holds it: parsed when valid, with field problems when not. */
+export interface CachedPolicy {
+  readonly name: string;
+  readonly generation: number;
+  readonly resourceVersion: string;
+  readonly policy: NodeQoSPolicy | undefined;
+  readonly problems: readonly FieldProblem[];
+  readonly status: NodeQoSPolicy['status'];
+}
+
+interface RawMeta {
+  metadata?: {
+    resourceVersion?: string;
+    name?: string;
+    generation?: number;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+}
+
+const keptPodLabels = [qosClassLabel, koordinatorQoSLabel];
+const keptPodAnnotations = [numaNodeAnnotation];
+
+function pick(
+  record: Record<string, string> | undefined,
+  keys: readonly string[],
+): Record<string, string> | undefined {
+  if (!record) return undefined;
+  const out: Record<string, string> = {};
+  for (const key of keys) if (record[key] !== undefined) out[key] = record[key];
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+export function transformPod(raw: unknown): CachedPod | undefined {
+  const meta = (raw as RawMeta).metadata;
+  const slim = {
+    ...(raw as object),
+    metadata: {
+      ...meta,
+      labels: pick(meta?.labels, keptPodLabels),
+      annotations: pick(meta?.annotations, keptPodAnnotations),
+    },
+  };
+  const parsed = podSchema.safeParse(slim);
+  if (!parsed.success || parsed.data.spec.nodeName === undefined) return undefined;
+  return {
+    ...parsed.data,
+    metadata: { ...parsed.data.metadata, resourceVersion: meta?.resourceVersion ?? '' },
+  };
+}
+
+const resourceNames = ['cpu', 'memory'];
+
+export function transformNode(raw: unknown): CachedNode | undefined {
+  const parsed = nodeSchema.safeParse(raw);
+  if (!parsed.success) return undefined;
+  const { capacity, allocatable } = parsed.data.status;
+  const keep = (
+    list: Record<string, string | number> | undefined,
+  ): Record<string, string | number> | undefined =>
+    list && Object.fromEntries(Object.entries(list).filter(([name]) => resourceNames.includes(name)));
+  return {
+    metadata: {
+      name: parsed.data.metadata.name,
+      labels: parsed.data.metadata.labels,
+      resourceVersion: (raw as RawMeta).metadata?.resourceVersion ?? '',
+    },
+    status: { capacity: keep(capacity), allocatable: keep(allocatable) },
+  };
+}
+
+export function transformPolicy(raw: unknown): CachedPolicy | undefined {
+  const meta = (raw as RawMeta).metadata;
+  if (typeof meta?.name !== 'string') return undefined;
+  const parsed = policySchema.safeParse(raw);
+  const status = (raw as { status?: NodeQoSPolicy['status'] }).status;
+  return {
+    name: meta.name,
+    generation: meta.generation ?? 0,
+    resourceVersion: meta.resourceVersion ?? '',
+    policy: parsed.success ? parsed.data : undefined,
+    problems: parsed.success ? [] : fieldProblems(parsed.error),
+    status,
+  };
+}
+
+export function transformPlan(raw: unknown): CachedPlan | undefined {
+  const parsed = planSchema.safeParse(raw);
+  if (!parsed.success) return undefined;
+  return {
+    ...parsed.data,
+    metadata: { ...parsed.data.metadata, resourceVersion: (raw as RawMeta).metadata?.resourceVersion ?? '' },
+  };
+}

@@ -1,0 +1,48 @@
+// The controller's writes: server-side apply of plans, plan deletion, policy status, events.
+import type { NodeIsolationPlan } from '../api/plan.ts';
+import type { NodeQoSPolicy } from '../api/policy.ts';
+import { isNotFound } from './errors.ts';
+import type { KubeHttp } from './http.ts';
+import { plansPath, policiesPath } from './sources.ts';
+
+export const fieldManager = 'nodeqos-controller';
+export const policyLabel = 'nodeqos.io/policy';
+
+export interface ClusterWriter {
+  applyPlan(plan: NodeIsolationPlan): Promise<void>;
+  deletePlan(name: string): Promise<boolean>;
+  patchPolicyStatus(name: string, status: NonNullable<NodeQoSPolicy['status']>): Promise<void>;
+}
+
+export function kubeWriter(http: KubeHttp): ClusterWriter {
+  return {
+    async applyPlan(plan) {
+      const body = {
+        apiVersion: plan.apiVersion,
+        kind: plan.kind,
+        metadata: { name: plan.metadata.name, labels: { [policyLabel]: plan.spec.policyName } },
+        spec: plan.spec,
+      };
+      await http.request('PATCH', `${plansPath}/${encodeURIComponent(plan.metadata.name)}`, {
+        query: { fieldManager, force: true },
+        body,
+        contentType: 'application/apply-patch+yaml',
+      });
+    },
+    async deletePlan(name) {
+      try {
+        await http.request('DELETE', `${plansPath}/${encodeURIComponent(name)}`);
+        return true;
+      } catch (error) {
+        if (isNotFound(error)) return false;
+        throw error;
+      }
+    },
+    async patchPolicyStatus(name, status) {
+      await http.request('PATCH', `${policiesPath}/${encodeURIComponent(name)}/status`, {
+        body: { status },
+        contentType: 'application/merge-patch+json',
+      });
+    },
+  };
+}
