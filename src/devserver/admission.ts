@@ -1,0 +1,61 @@
+// The checks every write passes before it is stored: ObjectMeta validation, and for custom resources
+// pruning + defaulting, openAPIV3Schema validation, then x-kubernetes-validations (CEL) rules.
+import { badRequest, invalid } from './api-error.ts';
+import type { JsonObject } from './json.ts';
+import { metadataCauses } from './object-meta.ts';
+import type { ResourceType } from './resource-types.ts';
+import { evaluateRules } from './schema/cel-rules.ts';
+import { pruneAndDefault } from './schema/prune.ts';
+import { validateAgainstSchema } from './schema/validate.ts';
+
+/** The fieldValidation query parameter: what unknown fields cause (pruning happens in every mode). */
+export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
+
+export function parseFieldValidation(value: string | null): FieldValidation {
+  if (value === null || value === '' || value === 'Warn') return 'Warn';
+  if (value === 'Strict' || value === 'Ignore') return value;
+  throw badRequest(
+    `fieldValidation: unsupported value "${value}": supported values: "Ignore", "Strict", "Warn"`,
+  );
+}
+
+export interface AdmissionRequest {
+  readonly type: ResourceType;
+  readonly object: JsonObject;
+  readonly old: Readonly<JsonObject> | undefined;
+  readonly fieldValidation: FieldValidation;
+}
+
+export interface Admitted {
+  readonly object: JsonObject;
+  /** HTTP Warning header texts (unknown fields under fieldValidation=Warn). */
+  readonly warnings: readonly string[];
+}
+
+function objectName(object: JsonObject): string {
+  const metadata = object.metadata as JsonObject | undefined;
+  const name = metadata?.name;
+  return typeof name === 'string' ? name : '';
+}
+
+export function admit(request: AdmissionRequest): Admitted {
+  const { type, fieldValidation } = request;
+  const schema = type.schema;
+  let object = request.object;
+  const warnings: string[] = [];
+  if (schema !== undefined) {
+    const pruned = pruneAndDefault(schema, object);
+    object = pruned.object;
+    const unknown = pruned.pruned.map(path => `unknown field "${path}"`);
+    if (fieldValidation === 'Strict' && unknown.length > 0)
+      throw badRequest(`strict decoding error: ${unknown.join(', ')}`);
+    if (fieldValidation === 'Warn') warnings.push(...unknown);
+  }
+  const causes = [
+    ...metadataCauses(type, object),
+    ...(schema === undefined ? [] : validateAgainstSchema(schema, object)),
+  ];
+  if (causes.length === 0 && schema !== undefined) causes.push(...evaluateRules(schema, object, request.old));
+  if (causes.length > 0) throw invalid(type, objectName(object), causes);
+  return { object, warnings };
+}

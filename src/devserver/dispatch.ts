@@ -1,0 +1,179 @@
+// Routes one parsed request to its handler by HTTP method, target and query.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { badRequest, methodNotAllowed, unsupportedMediaType } from './api-error.ts';
+import {
+  apiGroupDocument,
+  apiGroupList,
+  apiResourceList,
+  coreApiVersions,
+  versionInfo,
+} from './discovery.ts';
+import type { RequestInfo, Verb } from './faults.ts';
+import { handlePatch } from './handlers/patch.ts';
+import { handleGet, handleList, selectionOf } from './handlers/read.ts';
+import { handleCreate, handleDelete, handleDeleteCollection, handleUpdate } from './handlers/write.ts';
+import { mediaType, parseJsonBody, parseYamlBody, readBody, type Reply } from './http-io.ts';
+import type { JsonValue } from './json.ts';
+import type { ResourceRegistry } from './resource-registry.ts';
+import type { ResourceTarget, Route } from './routes.ts';
+import { isWatchRequest, parseWatchParams, type WatchHub } from './watch.ts';
+import { writeParams, type ServerContext } from './write-pipeline.ts';
+
+export interface DispatchContext extends ServerContext {
+  readonly registry: ResourceRegistry;
+  readonly watches: WatchHub;
+  readonly serverAddress: string;
+  readonly bookmarkIntervalMs: number;
+  readonly takeWatchExpiry: () => boolean;
+}
+
+function methodVerb(method: string, item: boolean, query: URLSearchParams): Verb | undefined {
+  switch (method) {
+    case 'GET':
+      return item ? 'get' : isWatchRequest(query) ? 'watch' : 'list';
+    case 'POST':
+      return item ? undefined : 'create';
+    case 'PUT':
+      return item ? 'update' : undefined;
+    case 'PATCH':
+      return item ? 'patch' : undefined;
+    case 'DELETE':
+      return item ? 'delete' : 'deletecollection';
+    default:
+      return undefined;
+  }
+}
+
+/** The verb of a resource request; methods a target does not allow are a 405. */
+function resourceVerb(method: string, target: ResourceTarget, query: URLSearchParams): Verb {
+  const verb = methodVerb(method, target.name !== undefined, query);
+  const onSubresource = target.subresource !== undefined;
+  if (verb === undefined || (onSubresource && (verb === 'delete' || verb === 'create'))) {
+    const what = onSubresource ? `${target.type.key}/${target.subresource}` : target.type.key;
+    throw methodNotAllowed(method, what);
+  }
+  return verb;
+}
+
+export function requestInfo(method: string, url: URL, route: Route): RequestInfo {
+  const base = { method, path: url.pathname, query: url.searchParams };
+  if (route.kind !== 'resource') {
+    const verb: Verb = route.kind === 'health' ? 'health' : 'discovery';
+    return {
+      ...base,
+      verb,
+      resource: undefined,
+      namespace: undefined,
+      name: undefined,
+      subresource: undefined,
+    };
+  }
+  const { target } = route;
+  return {
+    ...base,
+    verb: resourceVerb(method, target, url.searchParams),
+    resource: target.type.key,
+    namespace: target.namespace,
+    name: target.name,
+    subresource: target.subresource,
+  };
+}
+
+function readOnly(method: string, path: string, body: Reply['body']): Reply {
+  if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed(method, path);
+  return { status: 200, body };
+}
+
+function discovery(ctx: DispatchContext, route: Route, info: RequestInfo): Reply | undefined {
+  switch (route.kind) {
+    case 'health':
+      return readOnly(info.method, info.path, 'ok');
+    case 'version':
+      return readOnly(info.method, info.path, versionInfo());
+    case 'coreVersions':
+      return readOnly(info.method, info.path, coreApiVersions(ctx.serverAddress));
+    case 'groups':
+      return readOnly(info.method, info.path, apiGroupList(ctx.registry));
+    case 'group':
+      return readOnly(info.method, info.path, apiGroupDocument(ctx.registry, route.group));
+    case 'resources':
+      return readOnly(info.method, info.path, apiResourceList(ctx.registry, route.group, route.version));
+    case 'resource':
+      return undefined;
+  }
+}
+
+/** POST/PUT bodies: JSON, or YAML (application/yaml) as a real server also accepts. */
+async function objectBody(req: IncomingMessage): Promise<JsonValue> {
+  const type = mediaType(req);
+  const body = await readBody(req);
+  if (type === '' || type === 'application/json' || type === '*/*') return parseJsonBody(body);
+  if (type === 'application/yaml') return parseYamlBody(body);
+  throw unsupportedMediaType(type, ['application/json', 'application/yaml']);
+}
+
+async function optionalBody(req: IncomingMessage): Promise<JsonValue | undefined> {
+  const body = await readBody(req);
+  return body.toString('utf8').trim() === '' ? undefined : parseJsonBody(body);
+}
+
+function watch(ctx: DispatchContext, target: ResourceTarget, url: URL, res: ServerResponse): void {
+  const params = parseWatchParams(url.searchParams);
+  const selection = selectionOf(target, url.searchParams);
+  ctx.watches.open(res, {
+    store: ctx.store,
+    target,
+    selection,
+    params,
+    bookmarkIntervalMs: ctx.bookmarkIntervalMs,
+    forceExpired: ctx.takeWatchExpiry(),
+  });
+}
+
+async function write(
+  ctx: DispatchContext,
+  target: ResourceTarget,
+  verb: Verb,
+  req: IncomingMessage,
+): Promise<Reply> {
+  const query = new URL(`http://localhost${req.url ?? '/'}`).searchParams;
+  const params = writeParams(query, req);
+  switch (verb) {
+    case 'create':
+      return handleCreate(ctx, target, await objectBody(req), params);
+    case 'update':
+      return handleUpdate(ctx, target, await objectBody(req), params);
+    case 'patch':
+      return handlePatch(ctx, target, { contentType: mediaType(req), body: await readBody(req) }, params);
+    case 'delete':
+      return handleDelete(ctx, target, await optionalBody(req), params);
+    case 'deletecollection':
+      return handleDeleteCollection(ctx, target, query, params);
+    default:
+      throw badRequest(`unsupported verb ${verb}`);
+  }
+}
+
+/** Handles a request; undefined means the handler streams the response itself (watch). */
+export async function dispatch(
+  ctx: DispatchContext,
+  route: Route,
+  info: RequestInfo,
+  http: { req: IncomingMessage; res: ServerResponse },
+): Promise<Reply | undefined> {
+  const fixed = discovery(ctx, route, info);
+  if (fixed !== undefined || route.kind !== 'resource') return fixed;
+  const { target } = route;
+  const url = new URL(`http://localhost${http.req.url ?? '/'}`);
+  switch (info.verb) {
+    case 'get':
+      return handleGet(ctx.store, target);
+    case 'list':
+      return handleList(ctx.store, target, url.searchParams);
+    case 'watch':
+      watch(ctx, target, url, http.res);
+      return undefined;
+    default:
+      return write(ctx, target, info.verb, http.req);
+  }
+}

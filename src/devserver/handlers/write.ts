@@ -1,0 +1,159 @@
+// create (POST), update (PUT, main resource or /status), delete and deletecollection.
+import { conflict, invalid, notFound } from '../api-error.ts';
+import type { Reply } from '../http-io.ts';
+import { isJsonObject, jsonText, type JsonObject, type JsonValue } from '../json.ts';
+import {
+  checkName,
+  checkNamespace,
+  checkTypeMeta,
+  metadataField,
+  prepareForCreate,
+  requireObject,
+} from '../object-meta.ts';
+import type { ResourceTarget } from '../routes.ts';
+import { selects } from '../selectors.ts';
+import { nameOf, namespaceOf } from '../store.ts';
+import {
+  commitWrite,
+  confineToScope,
+  writeScope,
+  type ServerContext,
+  type WriteParams,
+} from '../write-pipeline.ts';
+import { presentObject } from './present.ts';
+import { selectionOf } from './read.ts';
+
+function reply(
+  target: ResourceTarget,
+  object: JsonObject,
+  status: number,
+  warnings: readonly string[],
+): Reply {
+  return { status, body: presentObject(target.type, object), warnings };
+}
+
+export function handleCreate(
+  ctx: ServerContext,
+  target: ResourceTarget,
+  body: JsonValue,
+  params: WriteParams,
+): Reply {
+  const candidate = prepareForCreate(target.type, body, target);
+  const result = commitWrite(ctx, {
+    type: target.type,
+    before: undefined,
+    candidate,
+    scope: 'all',
+    params,
+    precondition: undefined,
+    managedFieldsDone: false,
+  });
+  return reply(target, result.object, 201, result.warnings);
+}
+
+function currentOrNotFound(ctx: ServerContext, target: ResourceTarget): JsonObject {
+  const name = target.name ?? '';
+  const current = ctx.store.get(target.type.key, target.namespace ?? '', name);
+  if (current === undefined) throw notFound(target.type, name);
+  return current;
+}
+
+export function handleUpdate(
+  ctx: ServerContext,
+  target: ResourceTarget,
+  body: JsonValue,
+  params: WriteParams,
+): Reply {
+  const object = requireObject(body, 'update');
+  checkTypeMeta(target.type, object);
+  const metadata = metadataField(object);
+  checkName(metadata, target);
+  checkNamespace(target.type, metadata, target);
+  const rv = metadata.resourceVersion;
+  const precondition = typeof rv === 'string' && rv !== '' ? rv : undefined;
+  if (precondition === undefined && !target.type.allowUnconditionalUpdate) {
+    throw invalid(target.type, target.name ?? '', [
+      {
+        reason: 'FieldValueInvalid',
+        message: 'Invalid value: 0: must be specified for an update',
+        field: 'metadata.resourceVersion',
+      },
+    ]);
+  }
+  const current = currentOrNotFound(ctx, target);
+  const scope = writeScope(target.type, target.subresource);
+  const result = commitWrite(ctx, {
+    type: target.type,
+    before: current,
+    candidate: confineToScope(object, current, scope),
+    scope,
+    params,
+    precondition,
+    managedFieldsDone: false,
+  });
+  return reply(target, result.object, 200, result.warnings);
+}
+
+interface Preconditions {
+  readonly resourceVersion: string | undefined;
+  readonly uid: string | undefined;
+}
+
+/** DeleteOptions body (optional): preconditions on resourceVersion and uid. */
+function preconditionsOf(body: JsonValue | undefined): Preconditions {
+  const options = isJsonObject(body) ? body.preconditions : undefined;
+  if (!isJsonObject(options)) return { resourceVersion: undefined, uid: undefined };
+  const { resourceVersion, uid } = options;
+  return {
+    resourceVersion: typeof resourceVersion === 'string' ? resourceVersion : undefined,
+    uid: typeof uid === 'string' ? uid : undefined,
+  };
+}
+
+export function handleDelete(
+  ctx: ServerContext,
+  target: ResourceTarget,
+  body: JsonValue | undefined,
+  params: WriteParams,
+): Reply {
+  const current = currentOrNotFound(ctx, target);
+  const { resourceVersion, uid } = preconditionsOf(body);
+  const currentUid = metadataField(current).uid;
+  if (uid !== undefined && uid !== currentUid) {
+    throw conflict(
+      target.type,
+      target.name ?? '',
+      `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${jsonText(currentUid)}`,
+    );
+  }
+  if (params.dryRun) return reply(target, current, 200, []);
+  const result = ctx.store.delete(target.type.key, namespaceOf(current), nameOf(current), {
+    precondition: resourceVersion,
+  });
+  return reply(target, result.object, result.pending ? 202 : 200, []);
+}
+
+export function handleDeleteCollection(
+  ctx: ServerContext,
+  target: ResourceTarget,
+  query: URLSearchParams,
+  params: WriteParams,
+): Reply {
+  const selection = selectionOf(target, query);
+  const doomed = ctx.store
+    .list(target.type.key, target.namespace)
+    .filter(object => selects(selection, object));
+  if (!params.dryRun) {
+    for (const object of doomed) ctx.store.delete(target.type.key, namespaceOf(object), nameOf(object));
+  }
+  return {
+    status: 200,
+    body: {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Success',
+      details: { kind: target.type.plural, group: target.type.group },
+    },
+  };
+}
