@@ -1,0 +1,239 @@
+// The node agent's kernel side: validates a NodeIsolationPlan, applies every pod through the executor (cgroups and
+// oom_score_adj), restores pods that left the plan, and exposes the BE tier quota writer for the suppress loop.
+import { pino, type Logger } from 'pino';
+import { Registry } from 'prom-client';
+import { planSchema, type NodeIsolationPlan } from '../api/plan.ts';
+import type { Topology } from '../api/topology.ts';
+import type { CgroupDriver } from './cgroup/layout.ts';
+import { assertAbsoluteRoot } from './cgroup/safe-path.ts';
+import { detectCgroupMode, layoutFor, type CgroupMode } from './discovery/cgroup-mode.ts';
+import type { HierarchyKind } from './discovery/mountinfo.ts';
+import { discoverTopology } from './discovery/topology.ts';
+import { CgroupExecutor, type BeTierReport } from './executor/executor.ts';
+import { knobLabel, type PodReport } from './executor/report.ts';
+import { nodeFs, type AgentFs } from './fs.ts';
+import { OriginalValues } from './restore/original-values.ts';
+
+export interface NodeAgentOptions {
+  readonly nodeName: string;
+  /** Where the original cgroup values are kept (JSON with a checksum). */
+  readonly stateDir: string;
+  readonly cgroupRoot?: string | undefined;
+  readonly procRoot?: string | undefined;
+  readonly sysRoot?: string | undefined;
+  /** Overrides for what discovery would find. */
+  readonly hierarchy?: HierarchyKind | undefined;
+  readonly driver?: CgroupDriver | undefined;
+  readonly kubepodsDir?: string | undefined;
+  readonly fs?: AgentFs | undefined;
+  readonly logger?: Logger | undefined;
+  readonly registry?: Registry | undefined;
+  readonly forceRewriteIntervalMs?: number | undefined;
+  readonly pageSize?: number | undefined;
+  readonly backoffBaseMs?: number | undefined;
+  readonly backoffMaxMs?: number | undefined;
+  readonly now?: (() => number) | undefined;
+}
+
+export interface PodFailureSummary {
+  readonly pod: string;
+  readonly knob: string;
+  readonly message: string;
+}
+
+export interface PlanApplied {
+  readonly status: 'applied' | 'degraded';
+  readonly nodeName: string;
+  readonly pods: PodReport[];
+  readonly restored: PodReport[];
+  readonly counts: Readonly<Record<PodReport['outcome'], number>>;
+  /** Bounded like the plan status fields (podFailures <= 256, unsupported <= 64). */
+  readonly podFailures: PodFailureSummary[];
+  readonly unsupported: string[];
+  /** Set when the original-values file was unusable at start: restores then use kubelet defaults. */
+  readonly stateProblem?: string | undefined;
+  readonly tier?: BeTierReport | undefined;
+}
+
+export interface PlanRefused {
+  readonly status: 'refused';
+  readonly reason: string;
+  readonly issues: string[];
+}
+
+export type PlanApplyReport = PlanApplied | PlanRefused;
+
+const maxPodFailures = 256;
+const maxUnsupported = 64;
+
+function podKey(report: PodReport): string {
+  return `${report.namespace}/${report.name}`.slice(0, 320);
+}
+
+function summarise(
+  nodeName: string,
+  pods: PodReport[],
+  restored: PodReport[],
+  stateProblem: string | undefined,
+): PlanApplied {
+  const all = [...pods, ...restored];
+  const counts = { applied: 0, restored: 0, failed: 0, vanished: 0, backoff: 0 };
+  for (const report of all) counts[report.outcome]++;
+  const podFailures = all
+    .flatMap(report =>
+      report.failed.map(f => ({
+        pod: podKey(report),
+        knob: knobLabel(f).slice(0, 128),
+        message: `${f.errno}: ${f.message}`.slice(0, 1024),
+      })),
+    )
+    .slice(0, maxPodFailures);
+  const unsupported = [
+    ...new Set(all.flatMap(report => report.unsupported.map(u => `${u.knob}: ${u.reason}`.slice(0, 256)))),
+  ].slice(0, maxUnsupported);
+  const degraded = counts.failed > 0 || counts.backoff > 0 || stateProblem !== undefined;
+  return {
+    status: degraded ? 'degraded' : 'applied',
+    nodeName,
+    pods,
+    restored,
+    counts,
+    podFailures,
+    unsupported,
+    stateProblem,
+  };
+}
+
+export class NodeAgent {
+  readonly nodeName: string;
+  readonly mode: CgroupMode;
+  readonly executor: CgroupExecutor;
+  readonly #options: NodeAgentOptions;
+  readonly #store: OriginalValues;
+  readonly #logger: Logger;
+  #lastPlan: NodeIsolationPlan | undefined;
+
+  private constructor(
+    options: NodeAgentOptions,
+    mode: CgroupMode,
+    store: OriginalValues,
+    executor: CgroupExecutor,
+  ) {
+    this.nodeName = options.nodeName;
+    this.#options = options;
+    this.#logger = options.logger ?? pino({ enabled: false });
+    this.mode = mode;
+    this.#store = store;
+    this.executor = executor;
+  }
+
+  static async create(options: NodeAgentOptions): Promise<NodeAgent> {
+    const fs = options.fs ?? nodeFs;
+    const logger = options.logger ?? pino({ enabled: false });
+    const procRoot = assertAbsoluteRoot(options.procRoot ?? '/proc', 'proc root');
+    const sysRoot = assertAbsoluteRoot(options.sysRoot ?? '/sys', 'sys root');
+    const mode = await detectCgroupMode({
+      fs,
+      cgroupRoot: options.cgroupRoot,
+      procRoot,
+      hierarchy: options.hierarchy,
+      driver: options.driver,
+      kubepodsDir: options.kubepodsDir,
+    });
+    const store = await OriginalValues.load(options.stateDir, logger);
+    const executor = new CgroupExecutor({
+      fs,
+      layout: layoutFor(mode),
+      store,
+      registry: options.registry ?? new Registry(),
+      logger,
+      procRoot,
+      sysRoot,
+      pageSize: options.pageSize,
+      forceRewriteIntervalMs: options.forceRewriteIntervalMs,
+      backoffBaseMs: options.backoffBaseMs,
+      backoffMaxMs: options.backoffMaxMs,
+      now: options.now,
+    });
+    logger.info(
+      { hierarchy: mode.hierarchy, driver: mode.driver, kubepods: mode.kubepodsDir, root: mode.cgroupRoot },
+      'cgroup layout discovered',
+    );
+    return new NodeAgent({ ...options, logger }, mode, store, executor);
+  }
+
+  /** Validates the whole plan first: an invalid plan or one for another node changes nothing. */
+  async applyPlan(plan: unknown): Promise<PlanApplyReport> {
+    const parsed = planSchema.safeParse(plan);
+    if (!parsed.success) {
+      return {
+        status: 'refused',
+        reason: 'plan failed validation',
+        issues: parsed.error.issues.map(i => `${i.path.join('.')}: ${i.message}`),
+      };
+    }
+    const { spec } = parsed.data;
+    if (spec.nodeName !== this.nodeName) {
+      return {
+        status: 'refused',
+        reason: `plan is for node "${spec.nodeName}", this agent runs on "${this.nodeName}"`,
+        issues: [],
+      };
+    }
+    const result = await this.executor.reconcile({
+      pods: spec.pods,
+      tierPeriodUs: spec.cpuSuppress.cfsPeriodUs,
+    });
+    this.#lastPlan = parsed.data;
+    return summarise(this.nodeName, result.applied, result.restored, this.#store.loadProblem);
+  }
+
+  /** Re-applies the last accepted plan: new processes get their oom_score_adj, drifted values are rewritten. */
+  async reapply(): Promise<PlanApplyReport | undefined> {
+    return this.#lastPlan === undefined ? undefined : this.applyPlan(this.#lastPlan);
+  }
+
+  /** The plan was deleted: every pod the agent changed gets its original values back, the BE tier goes unlimited. */
+  async deletePlan(): Promise<PlanApplied> {
+    const result = await this.executor.reconcile({ pods: [] });
+    this.#lastPlan = undefined;
+    const tier = await this.executor.writeBeTierQuota(-1);
+    return { ...summarise(this.nodeName, result.applied, result.restored, this.#store.loadProblem), tier };
+  }
+
+  /** For the suppress loop: the BE tier quota in microseconds per the plan's suppress period, -1 for unlimited. */
+  writeBeTierQuota(quotaUs: number): Promise<BeTierReport> {
+    return this.executor.writeBeTierQuota(quotaUs);
+  }
+
+  /** The BE tier quota in the kernel now (-1 unlimited): the suppress loop's starting point. */
+  readBeTierQuota(): Promise<number | undefined> {
+    return this.executor.readBeTierQuota();
+  }
+
+  /**
+   * writeBeTierQuota as the suppress loop's sink: resolves once the besteffort directory holds the quota and throws
+   * (with the errno) when it does not. Failures on individual BE pods are logged, not thrown: the tier is in force.
+   */
+  beTierQuotaSink(): (quotaUs: number) => Promise<void> {
+    return async quotaUs => {
+      const report = await this.executor.writeBeTierQuota(quotaUs);
+      const failure = report.tier.failed[0];
+      if (failure)
+        throw new Error(`BE tier quota ${quotaUs} not written: ${failure.errno}: ${failure.message}`);
+      const podFailures = report.pods.flatMap(p =>
+        p.failed.map(f => ({ pod: `${p.namespace}/${p.name}`, ...f })),
+      );
+      if (podFailures.length > 0)
+        this.#logger.warn({ quotaUs, podFailures }, 'BE tier quota: some BE pods not capped');
+    };
+  }
+
+  discoverTopology(): Promise<Topology> {
+    return discoverTopology(this.#options.fs ?? nodeFs, this.#options.sysRoot ?? '/sys');
+  }
+}
+
+export function createNodeAgent(options: NodeAgentOptions): Promise<NodeAgent> {
+  return NodeAgent.create(options);
+}

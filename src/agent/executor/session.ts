@@ -1,0 +1,278 @@
+// One pass over one cgroup owner (a pod, or the BE tier directory): reads current values, turns wanted values into
+// ordered writes, records originals before the first write, then writes, classifying every outcome.
+import type { Logger } from 'pino';
+import type { CgroupLayout, Controller } from '../cgroup/layout.ts';
+import { errnoOf, messageOf, type AgentFs } from '../fs.ts';
+import { podDirKey, type OriginalValues, type PodIdentity } from '../restore/original-values.ts';
+import type { Knob } from './knobs.ts';
+import { leveledWrites, type LeveledRule, type LevelNode } from './leveled.ts';
+import type { ExecutorMetrics } from './metrics.ts';
+import { emptyPodReport, type KnobRef, type PodReport } from './report.ts';
+import type { RewriteTracker } from './rewrite-tracker.ts';
+
+export interface SessionDeps {
+  readonly fs: AgentFs;
+  readonly layout: CgroupLayout;
+  readonly store: OriginalValues;
+  readonly metrics: ExecutorMetrics;
+  readonly logger: Logger;
+  readonly rewrite: RewriteTracker;
+}
+
+export interface SessionTarget {
+  readonly identity: PodIdentity;
+  /** The owner's directory for a controller. */
+  dirOf(controller: Controller): string;
+  /** Its parent directory (where an empty v1 cpuset.mems is copied from). */
+  parentDirOf(controller: Controller): string;
+  /** Record originals before writing (pods being applied); off for restores and for the tier directory. */
+  readonly recordOriginals: boolean;
+}
+
+/** The owner's directory vanished (pod deleted): the pass stops for it, which is not an error. */
+export class OwnerVanishedError extends Error {
+  override readonly name = 'OwnerVanishedError';
+}
+
+export interface WriteOp {
+  readonly container: string | null;
+  readonly dir: string;
+  readonly file: string;
+  readonly lines: readonly string[];
+  readonly from: string;
+  readonly to: string;
+  /** The value before this pass, kept as the original when none is recorded yet. */
+  readonly original: unknown;
+}
+
+export interface OpInput<T> {
+  readonly container: string | null;
+  readonly current: T;
+  readonly desired: T;
+  /** Original value for the record when it differs from current (a pass-2 write after a pass-1 write). */
+  readonly original?: T;
+  /** Overrides the forced-rewrite clock (leveled writes decide it per node). */
+  readonly force?: boolean;
+}
+
+function refOf(file: string, container: string | null): KnobRef {
+  return container === null ? { knob: file } : { knob: file, container };
+}
+
+export class CgroupSession {
+  readonly report: PodReport;
+  readonly deps: SessionDeps;
+  readonly target: SessionTarget;
+  readonly #containers = new Map<Controller, string[]>();
+  readonly #vanished = new Set<string>();
+
+  constructor(deps: SessionDeps, target: SessionTarget) {
+    this.deps = deps;
+    this.target = target;
+    this.report = emptyPodReport(target.identity);
+  }
+
+  dir(controller: Controller, container: string | null): string {
+    const own = this.target.dirOf(controller);
+    return container === null ? own : this.deps.layout.containerDir(own, container);
+  }
+
+  /** Container directories under the owner for a controller (listed once per pass). */
+  async containers(controller: Controller): Promise<string[]> {
+    if (!this.deps.layout.hasController(controller)) return [];
+    const cached = this.#containers.get(controller);
+    if (cached) return cached.filter(name => !this.#vanished.has(name));
+    const dir = this.target.dirOf(controller);
+    let listing;
+    try {
+      listing = await this.deps.layout.listContainers(this.deps.fs, dir);
+    } catch (error) {
+      if (errnoOf(error) === 'ENOENT') throw new OwnerVanishedError(`${dir} vanished`);
+      throw error;
+    }
+    for (const name of listing.refused)
+      if (!this.report.refusedContainers.includes(name)) this.report.refusedContainers.push(name);
+    this.#containers.set(controller, listing.names);
+    return listing.names;
+  }
+
+  isVanished(container: string): boolean {
+    return this.#vanished.has(container);
+  }
+
+  unsupported(knob: string, reason: string): void {
+    if (!this.report.unsupported.some(u => u.knob === knob && u.reason === reason))
+      this.report.unsupported.push({ knob, reason });
+  }
+
+  fail(ref: KnobRef, errno: string, message: string): void {
+    this.deps.metrics.writeErrors.inc({ knob: ref.knob, errno });
+    this.report.failed.push({ ...ref, errno, message });
+  }
+
+  /** A file or directory is missing: the owner vanished (throws), a container vanished, or the knob is unsupported. */
+  async missing(knob: string, container: string | null, dir: string): Promise<void> {
+    if (await this.deps.fs.exists(dir)) {
+      this.unsupported(knob, `${knob} does not exist in ${dir}`);
+      return;
+    }
+    if (container === null) throw new OwnerVanishedError(`${dir} vanished`);
+    this.#vanished.add(container);
+    if (!this.report.vanishedContainers.includes(container)) this.report.vanishedContainers.push(container);
+  }
+
+  /** The current value, or undefined when unreadable (unsupported, vanished container, or a recorded failure). */
+  async read<T>(knob: Knob<T>, container: string | null, otherDir?: string): Promise<T | undefined> {
+    if (container !== null && this.#vanished.has(container)) return undefined;
+    if (!this.deps.layout.hasController(knob.controller)) {
+      this.unsupported(knob.file, `the ${knob.controller} controller is not mounted`);
+      return undefined;
+    }
+    const dir = otherDir ?? this.dir(knob.controller, container);
+    const path = this.deps.layout.file(dir, knob.file);
+    let text: string;
+    try {
+      text = await this.deps.fs.readFile(path);
+    } catch (error) {
+      if (errnoOf(error) !== 'ENOENT')
+        this.fail(refOf(knob.file, container), errnoOf(error), `reading ${path}: ${messageOf(error)}`);
+      else await this.missing(knob.file, container, dir);
+      return undefined;
+    }
+    try {
+      return knob.codec.parse(text);
+    } catch (error) {
+      this.fail(refOf(knob.file, container), 'EPARSE', `${path}: ${messageOf(error)}`);
+      return undefined;
+    }
+  }
+
+  /** Range check, compare, and build the write (undefined when refused or already right). */
+  op<T>(knob: Knob<T>, input: OpInput<T>): WriteOp | undefined {
+    const ref = refOf(knob.file, input.container);
+    const invalid = knob.codec.invalid(input.desired);
+    if (invalid !== undefined) {
+      this.fail(ref, 'ERANGE', `refused: ${invalid}`);
+      return undefined;
+    }
+    const dir = this.dir(knob.controller, input.container);
+    const equal = knob.codec.equal(input.current, input.desired);
+    const force = input.force ?? (equal && this.deps.rewrite.due(this.deps.layout.file(dir, knob.file)));
+    const lines = knob.codec.lines(input.current, input.desired, force);
+    if (lines.length === 0) {
+      this.report.skipped.push(ref);
+      return undefined;
+    }
+    return {
+      container: input.container,
+      dir,
+      file: knob.file,
+      lines,
+      from: knob.codec.show(input.current),
+      to: knob.codec.show(input.desired),
+      original: input.original ?? input.current,
+    };
+  }
+
+  /** Reads and plans a plain knob on one directory. */
+  async simple<T>(
+    knob: Knob<T>,
+    container: string | null,
+    desired: T | undefined,
+  ): Promise<WriteOp | undefined> {
+    if (desired === undefined) return undefined;
+    const current = await this.read(knob, container);
+    return current === undefined ? undefined : this.op(knob, { container, current, desired });
+  }
+
+  /** Leveled writes (see leveled.ts) turned into ops; node ids are container names, '' for the owner. */
+  leveled<T, V>(
+    knob: Knob<V>,
+    levels: readonly (readonly LevelNode<T>[])[],
+    rule: LeveledRule<T>,
+    toFile: (value: T) => V,
+  ): WriteOp[] {
+    const ops: WriteOp[] = [];
+    for (const write of leveledWrites(levels, rule)) {
+      const container = write.node.id === podDirKey ? null : write.node.id;
+      const op = this.op(knob, {
+        container,
+        current: toFile(write.before),
+        desired: toFile(write.value),
+        original: toFile(write.node.current),
+        force: write.pass === 2 && rule.equal(write.before, write.value),
+      });
+      if (op) ops.push(op);
+    }
+    for (const node of levels.flat()) {
+      const touched = ops.some(op => (op.container ?? podDirKey) === node.id);
+      if (!touched && rule.equal(node.current, node.desired))
+        this.report.skipped.push(refOf(knob.file, node.id === podDirKey ? null : node.id));
+    }
+    return ops;
+  }
+
+  /** Whether an equal value on this directory is due for a forced rewrite (for building leveled nodes). */
+  forceDue(
+    knob: { readonly file: string; readonly controller: Controller },
+    container: string | null,
+  ): boolean {
+    return this.deps.rewrite.due(this.deps.layout.file(this.dir(knob.controller, container), knob.file));
+  }
+
+  async commit(ops: readonly WriteOp[]): Promise<void> {
+    if (ops.length === 0) return;
+    if (this.target.recordOriginals) {
+      for (const op of ops)
+        this.deps.store.recordIfAbsent(this.target.identity, op.container ?? podDirKey, op.file, op.original);
+      try {
+        await this.deps.store.save();
+      } catch (error) {
+        // Never write without a saved original: a restore could not undo it.
+        for (const op of ops)
+          this.fail(
+            refOf(op.file, op.container),
+            errnoOf(error),
+            `original values not saved to ${this.deps.store.path}: ${messageOf(error)}`,
+          );
+        return;
+      }
+    }
+    for (const op of ops) {
+      if (op.container !== null && this.#vanished.has(op.container)) continue;
+      await this.#execute(op);
+    }
+  }
+
+  async #execute(op: WriteOp): Promise<void> {
+    const path = this.deps.layout.file(op.dir, op.file);
+    const ref = refOf(op.file, op.container);
+    for (const line of op.lines) {
+      try {
+        await this.deps.fs.writeFile(path, line);
+        this.deps.metrics.writes.inc({ knob: op.file });
+      } catch (error) {
+        const errno = errnoOf(error);
+        if (errno === 'ENOENT') await this.missing(op.file, op.container, op.dir);
+        else this.fail(ref, errno, `writing "${line}" to ${path}: ${messageOf(error)}`);
+        return;
+      }
+    }
+    this.deps.rewrite.wrote(path);
+    if (!this.report.written.some(w => w.knob === ref.knob && w.container === ref.container))
+      this.report.written.push(ref);
+    const { identity } = this.target;
+    this.deps.logger.info(
+      {
+        uid: identity.uid,
+        namespace: identity.namespace,
+        pod: identity.name,
+        container: op.container ?? undefined,
+        knob: op.file,
+        from: op.from,
+        to: op.to,
+      },
+      'cgroup write',
+    );
+  }
+}

@@ -1,0 +1,156 @@
+// What the agent found in each cgroup file before its first write there, per pod and container, so that a pod
+// leaving the plan gets kubelet's values back. Persisted as JSON with a SHA-256 checksum; written before the
+// cgroup writes it covers (write to a temp file, then rename), so a crash never loses an original.
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { kubeQoSClasses, type KubeQoS } from '../../api/group.ts';
+import { assertAbsoluteRoot, resolveUnder } from '../cgroup/safe-path.ts';
+import { errnoOf, messageOf } from '../fs.ts';
+
+/** Record key of the pod's own directory; container directories use their names. */
+export const podDirKey = '';
+
+const uidPattern = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+const podRecordSchema = z.object({
+  namespace: z.string().max(63),
+  name: z.string().max(253),
+  kubeQoS: z.enum(kubeQoSClasses),
+  /** Made after the stored file was found unusable: its "originals" may be the agent's own earlier writes. */
+  suspect: z.boolean().optional(),
+  values: z.record(z.string().max(255), z.record(z.string().max(64), z.unknown())),
+});
+
+const payloadSchema = z.object({
+  version: z.literal(1),
+  records: z.record(z.string().regex(uidPattern), podRecordSchema),
+});
+const fileSchema = z.object({ checksum: z.string(), payload: z.unknown() });
+
+export type PodRecord = z.infer<typeof podRecordSchema>;
+export interface PodIdentity {
+  readonly uid: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly kubeQoS: KubeQoS;
+}
+
+const fileName = 'original-values.json';
+
+function checksumOf(payloadText: string): string {
+  return `sha256:${createHash('sha256').update(payloadText).digest('hex')}`;
+}
+
+export class OriginalValues {
+  readonly path: string;
+  /** Why the stored file could not be used (corrupt, bad checksum); the agent then restores kubelet defaults. */
+  readonly loadProblem: string | undefined;
+  readonly #records: Map<string, PodRecord>;
+  #dirty = false;
+
+  private constructor(path: string, records: Map<string, PodRecord>, loadProblem: string | undefined) {
+    this.path = path;
+    this.#records = records;
+    this.loadProblem = loadProblem;
+  }
+
+  static async load(stateDir: string, logger: Logger): Promise<OriginalValues> {
+    const path = resolveUnder(assertAbsoluteRoot(stateDir, 'state dir'), fileName);
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (error) {
+      if (errnoOf(error) === 'ENOENT') return new OriginalValues(path, new Map(), undefined);
+      throw new Error(`reading ${path}: ${messageOf(error)}`, { cause: error });
+    }
+    const problem = OriginalValues.problemWith(text);
+    if (problem.records) return new OriginalValues(path, problem.records, undefined);
+    logger.error(
+      { path, problem: problem.reason },
+      'original cgroup values unusable; restore falls back to kubelet defaults',
+    );
+    await rename(path, `${path}.corrupt-${Date.now()}`);
+    return new OriginalValues(path, new Map(), problem.reason);
+  }
+
+  private static problemWith(
+    text: string,
+  ): { records: Map<string, PodRecord>; reason?: undefined } | { records?: undefined; reason: string } {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      return { reason: `not JSON: ${messageOf(error)}` };
+    }
+    const file = fileSchema.safeParse(parsed);
+    if (!file.success) return { reason: 'missing checksum or payload' };
+    if (checksumOf(JSON.stringify(file.data.payload)) !== file.data.checksum)
+      return { reason: 'checksum mismatch' };
+    const payload = payloadSchema.safeParse(file.data.payload);
+    if (!payload.success) return { reason: `invalid records: ${payload.error.message.slice(0, 200)}` };
+    return { records: new Map(Object.entries(payload.data.records)) };
+  }
+
+  get(uid: string, dirKey: string, file: string): unknown {
+    return this.#records.get(uid)?.values[dirKey]?.[file];
+  }
+
+  has(uid: string, dirKey: string, file: string): boolean {
+    return this.get(uid, dirKey, file) !== undefined;
+  }
+
+  pod(uid: string): PodRecord | undefined {
+    return this.#records.get(uid);
+  }
+
+  uids(): string[] {
+    return [...this.#records.keys()];
+  }
+
+  /** Keeps the first value ever seen: later calls for the same pod, dir and file change nothing. */
+  recordIfAbsent(pod: PodIdentity, dirKey: string, file: string, value: unknown): void {
+    if (value === undefined || this.has(pod.uid, dirKey, file)) return;
+    const record: PodRecord = this.#records.get(pod.uid) ?? {
+      namespace: pod.namespace,
+      name: pod.name,
+      kubeQoS: pod.kubeQoS,
+      ...(this.loadProblem === undefined ? {} : { suspect: true }),
+      values: {},
+    };
+    record.values[dirKey] = { ...record.values[dirKey], [file]: value };
+    this.#records.set(pod.uid, record);
+    this.#dirty = true;
+  }
+
+  deletePod(uid: string): void {
+    if (this.#records.delete(uid)) this.#dirty = true;
+  }
+
+  /** Forgets containers whose cgroups are gone (restarted containers get new directories). */
+  keepContainers(uid: string, containers: ReadonlySet<string>): void {
+    const record = this.#records.get(uid);
+    if (!record) return;
+    for (const key of Object.keys(record.values)) {
+      if (key !== podDirKey && !containers.has(key)) {
+        // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- keys are container names from the record
+        delete record.values[key];
+        this.#dirty = true;
+      }
+    }
+  }
+
+  async save(): Promise<void> {
+    if (!this.#dirty) return;
+    const payload = { version: 1 as const, records: Object.fromEntries(this.#records) };
+    const payloadText = JSON.stringify(payload);
+    const text = `{"checksum":${JSON.stringify(checksumOf(payloadText))},"payload":${payloadText}}\n`;
+    await mkdir(dirname(this.path), { recursive: true });
+    const temp = `${this.path}.tmp`;
+    await writeFile(temp, text, { encoding: 'utf8', mode: 0o600 });
+    await rename(temp, this.path);
+    this.#dirty = false;
+  }
+}
