@@ -73,7 +73,8 @@ const bandwidthUnits: Record<string, number> = {
   tbps: 8e12,
 };
 
-export const bandwidthRegex = /^[0-9]+(?:\.[0-9]+)?(bit|kbit|mbit|gbit|tbit|bps|kbps|mbps|gbps|tbps)$/i;
+// No regex flags: this pattern goes into the CRD, where the API server ignores JavaScript flags.
+export const bandwidthRegex = /^[0-9]+(?:\.[0-9]+)?[kKmMgGtT]?([bB][iI][tT]|[bB][pP][sS])$/;
 
 /** tc-style bandwidth ("500Mbit", "1gbit"; "bps" suffixes are bytes per second, as in tc) to bits per second. */
 export function bandwidthToBits(text: string): number {

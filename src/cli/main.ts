@@ -3,7 +3,10 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DocumentError } from '../api/documents.ts';
 import { runControllerCommand } from './commands/controller.ts';
-import { runDemo } from './commands/demo.ts';
+import { runDemo, type DemoOptions } from './commands/demo.ts';
+import { runAgentCommand, type AgentCommandOptions } from './commands/agent.ts';
+import { runSimNode } from './commands/sim-node.ts';
+import { runExplain, type ExplainOptions } from './commands/explain.ts';
 import type { ControllerCommandOptions } from './commands/controller.ts';
 import { runPlan } from './commands/plan.ts';
 import { runValidate } from './commands/validate.ts';
@@ -71,10 +74,14 @@ program
 
 program
   .command('demo')
-  .description('run nodeqos on the embedded example cluster (examples/) and print what every pod gets')
+  .description(
+    'run nodeqos end to end on the embedded example cluster (API server, controller, one agent per node)',
+  )
   .option('--examples <dir>', 'use another examples directory (policies/ and cluster/)')
-  .action((options: { examples?: string }) => {
-    process.exitCode = runDemo(options);
+  .option('--keep', 'keep running and print a kubeconfig for kubectl', false)
+  .addOption(new Option('--log-level <level>', 'log level').choices(logLevels).default('warn'))
+  .action(async (options: DemoOptions) => {
+    process.exitCode = await runDemo(options);
   });
 
 program
@@ -92,6 +99,65 @@ program
     await runControllerCommand(options);
   });
 
+program
+  .command('agent')
+  .description("run the node agent: enforce this node's NodeIsolationPlan (or, with --once, one plan file)")
+  .option('--node-name <name>', "this node (default: $NODE_NAME; with --once: the plan's node)")
+  .option('--kubeconfig <path>', 'kubeconfig file (default: in-cluster, then $KUBECONFIG or ~/.kube/config)')
+  .option('--cgroup-root <dir>', 'where the cgroup hierarchies are mounted', '/sys/fs/cgroup')
+  .option('--proc-root <dir>', 'the host /proc (oom_score_adj, /proc/stat, /proc/pressure)', '/proc')
+  .option('--sys-root <dir>', 'the host /sys (CPU topology, block devices)', '/sys')
+  .addOption(
+    new Option('--cgroup-version <v>', 'cgroup version')
+      .choices(['auto', 'v1', 'v2', 'hybrid'])
+      .default('auto'),
+  )
+  .addOption(
+    new Option('--cgroup-driver <d>', 'kubelet cgroup driver')
+      .choices(['auto', 'cgroupfs', 'systemd'])
+      .default('auto'),
+  )
+  .option('--kubepods <dir>', 'the kubepods parent, relative to the cgroup root (default by driver)')
+  .option(
+    '--state-dir <dir>',
+    'where the last plan and the original cgroup values are kept',
+    '/var/lib/nodeqos',
+  )
+  .option('--metrics-port <port>', 'port for /metrics, /healthz, /readyz', positiveInt, 9091)
+  .option('--network-qos', 'shape egress with tc (needs CAP_NET_ADMIN and hostNetwork)', false)
+  .option('--interface <name>', 'interface for network QoS (default: the default route)')
+  .option('--resync-ms <ms>', 're-apply period (new processes, drift)', positiveInt, 10_000)
+  .option('--once', 'apply --plan once, print a per-pod report, exit 0 (applied) or 1', false)
+  .option('--plan <file>', 'with --once: the NodeIsolationPlan (JSON or YAML, as `nodeqos plan` prints it)')
+  .option('--pressure <percent>', 'fix the CPU pressure instead of sampling it (0-100)', percent)
+  .addOption(new Option('--log-level <level>', 'log level').choices(logLevels).default('info'))
+  .action(async (options: AgentCommandOptions) => {
+    process.exitCode = await runAgentCommand(options);
+  });
+
+program
+  .command('explain')
+  .description("show a node's plan next to what its agent reports it applied, pod by pod")
+  .argument('<node>', 'node name (= plan name)')
+  .option('--kubeconfig <path>', 'kubeconfig file')
+  .option('--context <name>', 'kubeconfig context')
+  .allowUnknownOption(false)
+  .action(async (node: string, options: ExplainOptions) => {
+    process.exitCode = await runExplain(node, options);
+  });
+
+program
+  .command('sim-node')
+  .description(
+    'create a simulated node (cgroup v2 file tree, /proc, /sys) holding the pods of a plan, for agent --once',
+  )
+  .requiredOption('--plan <file>', 'the NodeIsolationPlan whose pods get cgroups')
+  .requiredOption('--dir <dir>', 'an empty directory for the tree')
+  .option('--cpus <n>', 'CPUs of the node (default: from the plan)', positiveInt)
+  .action(async (options: { plan: string; dir: string; cpus?: number }) => {
+    process.exitCode = await runSimNode(options);
+  });
+
 try {
   await program.parseAsync();
 } catch (error) {
@@ -100,6 +166,9 @@ try {
     process.exitCode = 1;
   } else if (error instanceof Error && 'exitCode' in error && typeof error.exitCode === 'number') {
     process.exitCode = error.exitCode === 0 ? 0 : 2;
+  } else if (error instanceof Error && process.env.NODEQOS_DEBUG === undefined) {
+    console.error(`nodeqos: ${error.message} (set NODEQOS_DEBUG=1 for a stack trace)`);
+    process.exitCode = 1;
   } else {
     throw error;
   }

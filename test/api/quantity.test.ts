@@ -33,3 +33,14 @@ describe('quantities', () => {
     expect(() => bandwidthToBits('fast')).toThrow(/tc bandwidth/);
   });
 });
+
+describe('patterns that go into the CRDs', () => {
+  it('carry no regex flags (the API server would ignore them), so case-insensitivity is spelled out', async () => {
+    const { bandwidthRegex, quantityRegex } = await import('../../src/api/quantity.ts');
+    const { cpuListRegex } = await import('../../src/api/cpulist.ts');
+    for (const pattern of [bandwidthRegex, quantityRegex, cpuListRegex]) expect(pattern.flags).toBe('');
+    for (const ok of ['500Mbit', '2Gbit', '1gbit', '10MBPS', '100bit'])
+      expect(bandwidthRegex.test(ok)).toBe(true);
+    for (const bad of ['fast', '1 gbit', 'gbit', '1Gb']) expect(bandwidthRegex.test(bad)).toBe(false);
+  });
+});

@@ -77,7 +77,7 @@ describe('nodeqos validate', () => {
     const result = runCli(['validate', 'examples/']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/3 policies, 0 problem\(s\)/);
+    expect(result.stdout).toMatch(/\d+ policies, 0 problem\(s\)/);
   });
 
   it('exits 1 with one line per problem naming file, object and field path', () => {
@@ -121,16 +121,25 @@ describe('nodeqos validate', () => {
 });
 
 describe('nodeqos demo', () => {
-  it('plans every example node with its own policy and exits 0', () => {
+  it('runs API server, controller and agents end to end and prints values read back from the cgroup files', () => {
     const result = runCli(['demo']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^nodeqos demo: 3 policies, 3 nodes, 15 pods/);
-    expect(result.stdout).toMatch(/^node node-latency\s+policy latency-critical\s+pods 5$/m);
-    expect(result.stdout).toMatch(/^node node-batch\s+policy batch-heavy\s+pods 5$/m);
-    expect(result.stdout).toMatch(/^node node-general\s+policy general-colocation\s+pods 5$/m);
     expect(result.stdout).toMatch(
-      /^trading\/matcher-latency\s+LSE\s+Guaranteed\s+262144\s+200000\s+1-2 \(exclusive\)/m,
+      /^nodeqos demo: embedded API server http:\/\/127\.0\.0\.1:\d+, controller, 3 agents; 3 policies, 15 pods; every plan applied in \d+ ms/,
+    );
+    expect(result.stdout).toMatch(
+      /^node node-latency\s+policy latency-critical\s+plan generation \d+ applied: True \(5 pod\(s\) applied, 0 failing, 0 vanished\)$/m,
+    );
+    expect(result.stdout).toMatch(/^node node-batch\s+policy batch-heavy\s.*applied: True/m);
+    expect(result.stdout).toMatch(/^node node-general\s+policy general-colocation\s.*applied: True/m);
+    // 45% PSI on the latency-critical curve (40 -> 0.6, 60 -> 0.2) = 0.5 of a 4000m base.
+    expect(result.stdout).toMatch(/pressure 45% {3}BE tier cpu\.max 200000 100000/);
+    expect(result.stdout).toMatch(
+      /^trading\/matcher-latency\s+LSE\s+10000\s+200000 100000\s+1-2\s+1\.6Gi\s+1\.8Gi\s+1\.8Gi\s+2Gi\s+-900$/m,
+    );
+    expect(result.stdout).toMatch(
+      /^batch\/spark-latency\s+BE\s+1\s+max 100000\s+0,3-7\s+0\s+0\s+max\s+max\s+1000$/m,
     );
   });
 });

@@ -1,0 +1,53 @@
+// Benchmark harness: repeated runs, medians, JSON lines, and the closing `RESULT name=value ...` line.
+export interface Sample {
+  readonly median: number;
+  readonly p90: number;
+  readonly min: number;
+  readonly runs: number;
+}
+
+function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  const index = Math.min(sorted.length - 1, Math.floor(q * sorted.length));
+  return sorted[index] ?? NaN;
+}
+
+export function summarize(values: readonly number[]): Sample {
+  const sorted = [...values].sort((a, b) => a - b);
+  return {
+    median: quantile(sorted, 0.5),
+    p90: quantile(sorted, 0.9),
+    min: sorted[0] ?? NaN,
+    runs: values.length,
+  };
+}
+
+/** Times `fn` (milliseconds) `runs` times after `warmup` untimed runs. */
+export async function timeIt(fn: () => unknown, runs: number, warmup = 1): Promise<Sample> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = process.hrtime.bigint();
+    await fn();
+    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  return summarize(times);
+}
+
+export function emit(record: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify(record)}\n`);
+}
+
+export function result(name: string, figures: Record<string, number | string>): void {
+  const parts = Object.entries(figures).map(([k, v]) => `${k}=${typeof v === 'number' ? round(v) : v}`);
+  process.stdout.write(`RESULT ${name} ${parts.join(' ')}\n`);
+}
+
+export function round(value: number): number {
+  if (!Number.isFinite(value)) return value;
+  const magnitude = Math.abs(value);
+  const digits = magnitude >= 100 ? 1 : magnitude >= 1 ? 3 : 5;
+  return Number(value.toFixed(digits));
+}
+
+export const quick = process.argv.includes('--quick');

@@ -1,0 +1,165 @@
+// nodeqos agent: enforce this node's NodeIsolationPlan (in-cluster), or apply one plan file and exit (--once).
+import { readFileSync } from 'node:fs';
+import { Registry } from 'prom-client';
+import { NodeAgent, type NodeAgentOptions, type PlanApplyReport } from '../../agent/apply-plan.ts';
+import type { CgroupDriver } from '../../agent/cgroup/layout.ts';
+import type { HierarchyKind } from '../../agent/discovery/mountinfo.ts';
+import { NetQos } from '../../agent/net/net-qos.ts';
+import { defaultRouteInterface } from '../../agent/discovery/default-route.ts';
+import { nodeFs } from '../../agent/fs.ts';
+import { AgentRuntime } from '../../agent/runtime/agent-runtime.ts';
+import { PlanCache } from '../../agent/runtime/plan-cache.ts';
+import { planStatusWriter } from '../../agent/runtime/status-writer.ts';
+import { createSamplerSelector } from '../../agent/suppress/samplers/select.ts';
+import { parseDocuments } from '../../api/documents.ts';
+import { planSchema, type NodeIsolationPlan } from '../../api/plan.ts';
+import { describeProblems, fieldProblems } from '../../api/issues.ts';
+import { KubeHttp } from '../../kube/http.ts';
+import { loadKubeConfig } from '../../kube/kubeconfig.ts';
+import { planSource, podSource } from '../../kube/sources.ts';
+import { createLogger, type LogLevel } from '../../observability/logger.ts';
+import { startMetricsServer } from '../../observability/metrics-server.ts';
+import { quotaAt } from '../../plan/suppress.ts';
+import { renderTable } from '../render-plan.ts';
+import { UsageError } from '../usage-error.ts';
+
+export interface AgentCommandOptions {
+  nodeName?: string;
+  kubeconfig?: string;
+  cgroupRoot: string;
+  procRoot: string;
+  sysRoot: string;
+  cgroupVersion: 'auto' | HierarchyKind;
+  cgroupDriver: 'auto' | CgroupDriver;
+  kubepods?: string;
+  stateDir: string;
+  metricsPort: number;
+  networkQos: boolean;
+  interface?: string;
+  resyncMs: number;
+  once: boolean;
+  plan?: string;
+  pressure?: number;
+  logLevel: LogLevel;
+}
+
+function agentOptions(
+  options: AgentCommandOptions,
+  nodeName: string,
+  registry: Registry,
+  level: LogLevel,
+): NodeAgentOptions {
+  return {
+    nodeName,
+    stateDir: options.stateDir,
+    cgroupRoot: options.cgroupRoot,
+    procRoot: options.procRoot,
+    sysRoot: options.sysRoot,
+    hierarchy: options.cgroupVersion === 'auto' ? undefined : options.cgroupVersion,
+    driver: options.cgroupDriver === 'auto' ? undefined : options.cgroupDriver,
+    kubepodsDir: options.kubepods,
+    registry,
+    logger: createLogger('nodeqos-agent', level),
+  };
+}
+
+function readPlanFile(path: string): NodeIsolationPlan {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+  const item = parseDocuments(text, path).find(d => d.object.kind === 'NodeIsolationPlan');
+  if (!item) throw new UsageError(`${path}: no NodeIsolationPlan found`);
+  const parsed = planSchema.safeParse(item.object);
+  if (!parsed.success)
+    throw new UsageError(
+      `${path}: invalid NodeIsolationPlan:\n${describeProblems(fieldProblems(parsed.error))}`,
+    );
+  return parsed.data;
+}
+
+function renderReport(report: PlanApplyReport): string {
+  if (report.status === 'refused') return [`refused: ${report.reason}`, ...report.issues].join('\n');
+  const rows = [
+    ['POD', 'OUTCOME', 'WRITTEN', 'UNCHANGED', 'FAILED', 'UNSUPPORTED'],
+    ...[...report.pods, ...report.restored].map(p => [
+      `${p.namespace}/${p.name}`,
+      p.outcome,
+      String(p.written.length),
+      String(p.skipped.length),
+      p.failed.map(f => `${f.knob}:${f.errno}`).join(',') || '-',
+      p.unsupported.map(u => u.knob).join(',') || '-',
+    ]),
+  ];
+  return `${renderTable(rows)}\n\nstatus: ${report.status}`;
+}
+
+/** --once: apply one plan file to this node's files and exit 0 (applied) or 1 (degraded, refused). */
+export async function runAgentOnce(options: AgentCommandOptions): Promise<number> {
+  if (options.plan === undefined) throw new UsageError('--once needs --plan <file>');
+  const plan = readPlanFile(options.plan);
+  const agent = await NodeAgent.create(
+    agentOptions(options, options.nodeName ?? plan.spec.nodeName, new Registry(), options.logLevel),
+  );
+  const report = await agent.applyPlan(plan);
+  console.log(renderReport(report));
+  if (report.status === 'refused') return 1;
+  let tierOk = true;
+  if (options.pressure !== undefined) {
+    const quota = quotaAt(plan.spec.cpuSuppress, options.pressure);
+    const tier = await agent.writeBeTierQuota(quota);
+    tierOk = tier.tier.failed.length === 0;
+    console.log(
+      `BE tier quota at pressure ${options.pressure}: ${quota} us per ${plan.spec.cpuSuppress.cfsPeriodUs} us${tierOk ? '' : ' (FAILED)'}`,
+    );
+  }
+  return report.status === 'applied' && tierOk ? 0 : 1;
+}
+
+async function networkInterface(options: AgentCommandOptions): Promise<string> {
+  const found = options.interface ?? (await defaultRouteInterface(nodeFs, options.procRoot));
+  if (found === null) throw new UsageError('--network-qos: no default route found; pass --interface');
+  return found;
+}
+
+export async function runAgentCommand(options: AgentCommandOptions): Promise<number> {
+  if (options.once) return runAgentOnce(options);
+  const nodeName = options.nodeName ?? process.env.NODE_NAME;
+  if (nodeName === undefined || nodeName === '')
+    throw new UsageError('--node-name (or $NODE_NAME) is required');
+  const registry = new Registry();
+  const logger = createLogger('nodeqos-agent', options.logLevel);
+  const http = new KubeHttp(loadKubeConfig(options.kubeconfig));
+  const agent = await NodeAgent.create(agentOptions(options, nodeName, registry, options.logLevel));
+  const runtime = new AgentRuntime({
+    agent,
+    cache: new PlanCache(options.stateDir),
+    logger,
+    registry,
+    samplerFor: createSamplerSelector({ procRoot: options.procRoot, fixedPressure: options.pressure }),
+    kube: {
+      planSource: planSource(http, nodeName),
+      podSource: podSource(http, nodeName),
+      writeStatus: planStatusWriter(http, nodeName),
+    },
+    resyncMs: options.resyncMs,
+    ...(options.networkQos ? { netQos: new NetQos({ dev: await networkInterface(options), logger }) } : {}),
+  });
+  await runtime.start();
+  const metrics = await startMetricsServer([registry], options.metricsPort, () => runtime.ready);
+  logger.info({ node: nodeName, metricsPort: metrics.port, layout: agent.mode }, 'agent started');
+  await new Promise<void>(resolve => {
+    const shutdown = (signal: string): void => {
+      logger.info({ signal }, 'shutting down: finishing the write in flight');
+      void runtime
+        .stop()
+        .then(() => metrics.close())
+        .then(resolve);
+    };
+    process.once('SIGTERM', shutdown);
+    process.once('SIGINT', shutdown);
+  });
+  return 0;
+}

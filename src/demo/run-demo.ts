@@ -1,0 +1,186 @@
+// nodeqos demo, end to end without a cluster: the embedded API server, the controller, and one agent per
+// example node, each on a simulated node's files. Policies, nodes and pods come from examples/; the demo waits
+// until every node's plan is applied and reads the values back from the cgroup files.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+import { NodeAgent } from '../agent/apply-plan.ts';
+import { AgentRuntime } from '../agent/runtime/agent-runtime.ts';
+import { PlanCache } from '../agent/runtime/plan-cache.ts';
+import { planStatusWriter } from '../agent/runtime/status-writer.ts';
+import { createSamplerSelector } from '../agent/suppress/samplers/select.ts';
+import { cpuToMilli } from '../api/quantity.ts';
+import type { Pod } from '../api/inputs.ts';
+import type { KubeQoS } from '../api/group.ts';
+import type { NodeIsolationPlan } from '../api/plan.ts';
+import { runController, type RunningController } from '../controller/run-controller.ts';
+import { startDevServer, type DevServer } from '../devserver/index.ts';
+import { KubeHttp } from '../kube/http.ts';
+import { planSource, plansPath, podSource, policiesPath } from '../kube/sources.ts';
+import type { DemoCluster } from '../cli/demo-cluster.ts';
+import { kubeQoSOf } from '../plan/qos.ts';
+import { createSimulatedNode, type SimulatedNode } from './simulated-node.ts';
+
+export interface DemoNode {
+  readonly name: string;
+  readonly sim: SimulatedNode;
+  readonly runtime: AgentRuntime;
+  readonly pods: {
+    readonly uid: string;
+    readonly namespace: string;
+    readonly name: string;
+    readonly kubeQoS: KubeQoS;
+  }[];
+}
+
+export interface RunningDemo {
+  readonly server: DevServer;
+  readonly controller: RunningController;
+  readonly nodes: DemoNode[];
+  readonly dir: string;
+  plan(nodeName: string): Promise<NodeIsolationPlan>;
+  stop(): Promise<void>;
+}
+
+async function seed(http: KubeHttp, cluster: DemoCluster): Promise<void> {
+  for (const policy of cluster.policies) {
+    await http.request('POST', policiesPath, { body: { ...policy, status: undefined } });
+  }
+  for (const node of cluster.nodes)
+    await http.request('POST', '/api/v1/nodes', { body: { apiVersion: 'v1', kind: 'Node', ...node } });
+}
+
+async function createPod(http: KubeHttp, pod: Pod): Promise<string> {
+  const created = await http.request<{ metadata: { uid: string } }>(
+    'POST',
+    `/api/v1/namespaces/${pod.metadata.namespace}/pods`,
+    {
+      body: { apiVersion: 'v1', kind: 'Pod', ...pod, metadata: { ...pod.metadata, uid: undefined } },
+    },
+  );
+  return created.metadata.uid;
+}
+
+interface DemoContext {
+  readonly server: DevServer;
+  readonly http: KubeHttp;
+  readonly dir: string;
+  readonly cluster: DemoCluster;
+  readonly logger: Logger;
+}
+
+async function startNode(
+  { server, http, dir, cluster, logger }: DemoContext,
+  index: number,
+): Promise<DemoNode> {
+  const node = cluster.nodes[index];
+  if (!node) throw new Error(`no node ${index}`);
+  const name = node.metadata.name;
+  const cpus = Math.max(1, Math.ceil(cpuToMilli(node.status.capacity?.cpu ?? '1') / 1000));
+  const sim = await createSimulatedNode(join(dir, name), cpus);
+  await sim.setPressure(demoPressure[index % demoPressure.length] ?? 30);
+  const pods: DemoNode['pods'][number][] = [];
+  for (const pod of cluster.pods.filter(p => p.spec.nodeName === name)) {
+    const uid = await createPod(http, pod);
+    const kubeQoS = kubeQoSOf(pod);
+    await sim.addPod({ uid, kubeQoS, containers: pod.spec.containers.map(c => c.name) });
+    pods.push({ uid, namespace: pod.metadata.namespace, name: pod.metadata.name, kubeQoS });
+  }
+  const registry = new Registry();
+  const agent = await NodeAgent.create({
+    nodeName: name,
+    stateDir: sim.stateDir,
+    cgroupRoot: sim.cgroupRoot,
+    procRoot: sim.procRoot,
+    sysRoot: sim.sysRoot,
+    hierarchy: 'v2',
+    driver: 'cgroupfs',
+    registry,
+    logger: logger.child({ node: name }),
+  });
+  const agentHttp = new KubeHttp(server.kubeConfig());
+  const runtime = new AgentRuntime({
+    agent,
+    cache: new PlanCache(sim.stateDir),
+    logger: logger.child({ node: name }),
+    registry,
+    samplerFor: createSamplerSelector({ procRoot: sim.procRoot }),
+    kube: {
+      planSource: planSource(agentHttp, name),
+      podSource: podSource(agentHttp, name),
+      writeStatus: planStatusWriter(agentHttp, name),
+    },
+    resyncMs: 2000,
+    statusIntervalMs: 2000,
+  });
+  await runtime.start();
+  return { name, sim, runtime, pods };
+}
+
+/** Pressure per demo node, so the three suppress curves show three different BE quotas. */
+const demoPressure = [45, 85, 65];
+
+function applied(plan: NodeIsolationPlan | undefined, podCount: number): boolean {
+  const status = plan?.status;
+  return (
+    plan !== undefined &&
+    status !== undefined &&
+    plan.spec.pods.length === podCount &&
+    status.appliedGeneration === plan.metadata.generation &&
+    status.conditions?.some(c => c.type === 'Applied' && c.status === 'True') === true &&
+    status.pressure !== undefined
+  );
+}
+
+async function waitApplied(
+  node: DemoNode,
+  plan: (name: string) => Promise<NodeIsolationPlan>,
+  deadline: number,
+): Promise<void> {
+  while (!applied(await plan(node.name).catch(() => undefined), node.pods.length)) {
+    if (Date.now() > deadline) throw new Error(`node ${node.name}: plan not applied in time`);
+    await new Promise(resolve => setTimeout(resolve, 50));
+  }
+}
+
+export async function startDemo(
+  cluster: DemoCluster,
+  logger: Logger,
+  timeoutMs = 60_000,
+): Promise<RunningDemo> {
+  const dir = await mkdtemp(join(tmpdir(), 'nodeqos-demo-'));
+  const server = await startDevServer({ logger });
+  const http = new KubeHttp(server.kubeConfig());
+  const nodes: DemoNode[] = [];
+  const controller = runController({
+    kubeConfig: server.kubeConfig(),
+    logger,
+    identity: 'demo',
+    debounceMs: 50,
+  });
+  const clock = setInterval(() => {
+    for (const node of nodes) void node.sim.advanceStat(10);
+  }, 100);
+  const stop = async (): Promise<void> => {
+    clearInterval(clock);
+    await Promise.all(nodes.map(n => n.runtime.stop()));
+    await controller.stop();
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    await seed(http, cluster);
+    for (let i = 0; i < cluster.nodes.length; i++)
+      nodes.push(await startNode({ server, http, dir, cluster, logger }, i));
+    const plan = (name: string): Promise<NodeIsolationPlan> =>
+      http.request<NodeIsolationPlan>('GET', `${plansPath}/${name}`);
+    const deadline = Date.now() + timeoutMs;
+    for (const node of nodes) await waitApplied(node, plan, deadline);
+    return { server, controller, nodes, dir, plan, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
