@@ -15,6 +15,7 @@ import { SuppressLoop } from '../suppress/loop.ts';
 import type { SamplerFor } from '../suppress/samplers/select.ts';
 import type { PlanCache } from './plan-cache.ts';
 import { planStatus, type PlanStatus } from './plan-status.ts';
+import { applyNetClassids } from './net-classids.ts';
 import { provisionalPods } from './provisional-pods.ts';
 
 export interface AgentRuntimeOptions {
@@ -30,6 +31,8 @@ export interface AgentRuntimeOptions {
     readonly writeStatus: (status: PlanStatus) => Promise<void>;
   };
   readonly netQos?: NetQos;
+  /** The host /proc (for finding the net_cls mount); default /proc. */
+  readonly procRoot?: string;
   /** Re-apply period: new processes get their oom_score_adj, drifted values are rewritten (default 10 s). */
   readonly resyncMs?: number;
   /** Longest time between status writes while only pressure/quota change (default 10 s). */
@@ -227,9 +230,16 @@ export class AgentRuntime {
     if (!this.options.netQos) return;
     try {
       const result = await this.options.netQos.apply(plan.spec.net.classes);
-      this.netUnsupported = result.status
-        .filter(s => s.status === 'unsupported')
-        .map(s => `net ${s.item}: ${s.message}`.slice(0, 256));
+      const classids = await applyNetClassids(
+        this.options.agent.mode,
+        plan.spec.pods,
+        this.options.procRoot ?? '/proc',
+      );
+      this.netUnsupported = [
+        ...result.status.filter(s => s.status === 'unsupported').map(s => `net ${s.item}: ${s.message}`),
+        ...classids.unsupported,
+        ...classids.failures.map(f => `${f.pod} ${f.knob}: ${f.message}`),
+      ].map(line => line.slice(0, 256));
       if (result.commands.length > 0)
         this.options.logger.info({ commands: result.commands.length }, 'network QoS changed');
     } catch (error) {

@@ -145,6 +145,7 @@ export async function runAgentCommand(options: AgentCommandOptions): Promise<num
       writeStatus: planStatusWriter(http, nodeName),
     },
     resyncMs: options.resyncMs,
+    procRoot: options.procRoot,
     ...(options.networkQos ? { netQos: new NetQos({ dev: await networkInterface(options), logger }) } : {}),
   });
   await runtime.start();
