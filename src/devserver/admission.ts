@@ -1,6 +1,6 @@
 // The checks every write passes before it is stored: ObjectMeta validation, and for custom resources
 // pruning + defaulting, openAPIV3Schema validation, then x-kubernetes-validations (CEL) rules.
-import { badRequest, invalid } from './api-error.ts';
+import { badRequest, invalid, type StatusCause } from './api-error.ts';
 import type { JsonObject } from './json.ts';
 import { metadataCauses } from './object-meta.ts';
 import type { ResourceType } from './resource-types.ts';
@@ -51,11 +51,39 @@ export function admit(request: AdmissionRequest): Admitted {
       throw badRequest(`strict decoding error: ${unknown.join(', ')}`);
     if (fieldValidation === 'Warn') warnings.push(...unknown);
   }
-  const causes = [
-    ...metadataCauses(type, object),
-    ...(schema === undefined ? [] : validateAgainstSchema(schema, object)),
-  ];
-  if (causes.length === 0 && schema !== undefined) causes.push(...evaluateRules(schema, object, request.old));
+  const schemaCauses = schema === undefined ? [] : validateAgainstSchema(schema, object);
+  const causes = [...metadataCauses(type, object), ...ratchet(schemaCauses, object, request.old)];
+  if (causes.length === 0 && schema !== undefined) {
+    causes.push(...ratchet(evaluateRules(schema, object, request.old), object, request.old));
+  }
   if (causes.length > 0) throw invalid(type, objectName(object), causes);
   return { object, warnings };
+}
+
+/**
+ * CRD validation ratcheting (Kubernetes 1.30+, GA in 1.33): on an update, an error in a field whose value did not
+ * change is not reported, so an object stored under an older, looser schema can still have its status written.
+ */
+function ratchet(
+  causes: StatusCause[],
+  object: JsonObject,
+  old: Readonly<JsonObject> | undefined,
+): StatusCause[] {
+  if (old === undefined) return causes;
+  return causes.filter(cause => {
+    const path = cause.field ?? '';
+    if (path === '') return true;
+    return JSON.stringify(valueAt(object, path)) !== JSON.stringify(valueAt(old, path));
+  });
+}
+
+function valueAt(root: unknown, fieldPath: string): unknown {
+  let current: unknown = root;
+  for (const part of fieldPath.split(/\.|\[|\]/).filter(p => p !== '')) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string, unknown>)[
+      /^\d+$/.test(part) && Array.isArray(current) ? Number(part) : part
+    ];
+  }
+  return current;
 }

@@ -139,6 +139,29 @@ describe('controller', () => {
     ).rejects.toThrow(/HTTP 422.*minRatio/);
   });
 
+  it('a stored policy only the controller can reject gets Ready=False with the field path, and no plan', async () => {
+    await cluster.node('n1');
+    // Written straight into storage, as an object that predates a stricter CRD would be: admission never saw it.
+    server.store.create('nodeqospolicies.nodeqos.io', {
+      apiVersion: 'nodeqos.io/v1alpha1',
+      kind: 'NodeQoSPolicy',
+      metadata: { name: 'legacy', generation: 1 },
+      spec: { classes: { LSR: { oomScoreAdj: 5000 } } },
+    });
+    start();
+    const status = await eventually(async () => {
+      const p = await cluster.getPolicy('legacy');
+      expect(p.status?.conditions?.find(c => c.type === 'Ready')?.status).toBe('False');
+      return p.status;
+    });
+    expect(status?.conditions?.find(c => c.type === 'Ready')).toMatchObject({
+      reason: 'InvalidSpec',
+      message: 'spec.classes.LSR.oomScoreAdj: must be <= 1000',
+    });
+    expect(status?.matchedNodes).toBe(0);
+    expect(await cluster.planNames()).toEqual([]);
+  });
+
   it('a restarted controller converges and never moves an exclusive cpuset', async () => {
     await cluster.node('n1', {}, '16');
     await cluster.policy('p', {});
