@@ -1,4 +1,5 @@
 // What the controller knows about the cluster: the informer caches plus an index of pods by node.
+import type { PlanSpec } from '../api/plan.ts';
 import type { Informer } from '../kube/informer.ts';
 import type { CachedNode, CachedPlan, CachedPod, CachedPolicy } from '../kube/transforms.ts';
 
@@ -7,6 +8,11 @@ export interface ClusterState {
   readonly nodes: Pick<Informer<CachedNode>, 'list' | 'get'>;
   readonly plans: Pick<Informer<CachedPlan>, 'list' | 'get'>;
   podsOn(nodeName: string): CachedPod[];
+  /**
+   * The spec this controller last wrote per node. The plan cache catches up only when the write's watch event
+   * arrives; until then this, not the cache, is the previous plan (pins) and what a new plan is compared with.
+   */
+  readonly written: Map<string, PlanSpec>;
 }
 
 /** Pods grouped by spec.nodeName, maintained from informer events. */

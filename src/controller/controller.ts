@@ -7,6 +7,7 @@ import { errorMessage } from '../kube/errors.ts';
 import { Informer, type InformerSource } from '../kube/informer.ts';
 import type { CachedNode, CachedPlan, CachedPod, CachedPolicy } from '../kube/transforms.ts';
 import type { ClusterWriter } from '../kube/writers.ts';
+import type { PlanSpec } from '../api/plan.ts';
 import { canonicalJson } from './canonical.ts';
 import { PodIndex, type ClusterState } from './cluster-state.ts';
 import type { EventRecorder } from './events.ts';
@@ -43,6 +44,7 @@ export class Controller {
   private readonly writer: ClusterWriter;
   private readonly options: ControllerOptions;
   private readonly podIndex = new PodIndex();
+  private readonly written = new Map<string, PlanSpec>();
   private readonly policies: Informer<CachedPolicy>;
   private readonly nodes: Informer<CachedNode>;
   private readonly pods: Informer<CachedPod>;
@@ -81,6 +83,7 @@ export class Controller {
       nodes: this.nodes,
       plans: this.plans,
       podsOn: name => this.podIndex.on(name),
+      written: this.written,
     };
   }
 
@@ -284,12 +287,17 @@ export class Controller {
   private planHandlers(onRestart: () => void): ConstructorParameters<typeof Informer<CachedPlan>>[1] {
     return {
       onUpdate: (before, after) => {
+        const name = after.metadata.name;
+        const ours = canonicalJson(after.spec) === canonicalJson(this.written.get(name));
+        // A spec we did not write (someone edited the plan) is no longer what we last wrote: re-plan from the cache.
+        if (!ours) this.written.delete(name);
         const topologyChanged =
           canonicalJson(before.status?.topology) !== canonicalJson(after.status?.topology);
-        if (topologyChanged || canonicalJson(before.spec) !== canonicalJson(after.spec))
-          this.enqueue(nodeKey(after.metadata.name));
+        if (topologyChanged || (!ours && canonicalJson(before.spec) !== canonicalJson(after.spec)))
+          this.enqueue(nodeKey(name));
       },
       onDelete: plan => {
+        this.written.delete(plan.metadata.name);
         this.enqueue(nodeKey(plan.metadata.name));
       },
       onSynced: () => {

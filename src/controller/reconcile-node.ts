@@ -40,7 +40,7 @@ function desiredPlan(nodeName: string, state: ClusterState): NodeIsolationPlan |
     node,
     pods: state.podsOn(nodeName),
     topology: existing?.status?.topology,
-    previous: existing?.spec,
+    previous: state.written.get(nodeName) ?? existing?.spec,
   });
   if (choice.tiedWith.length > 0) plan.spec.warnings.unshift(tieWarning(choice.winner, choice.tiedWith));
   return plan;
@@ -54,9 +54,14 @@ export async function reconcileNode(
 ): Promise<ReconcileOutcome> {
   const existing = state.plans.get(nodeName);
   const plan = desiredPlan(nodeName, state);
-  if (typeof plan === 'string') return existing ? removePlan(nodeName, plan, writer, logger) : 'absent';
-  if (existing && canonicalJson(existing.spec) === canonicalJson(plan.spec)) return 'unchanged';
+  if (typeof plan === 'string') {
+    state.written.delete(nodeName);
+    return existing ? removePlan(nodeName, plan, writer, logger) : 'absent';
+  }
+  const current = state.written.get(nodeName) ?? existing?.spec;
+  if (current && canonicalJson(current) === canonicalJson(plan.spec)) return 'unchanged';
   await writer.applyPlan(plan);
+  state.written.set(nodeName, plan.spec);
   logger.info(
     {
       node: nodeName,
