@@ -127,6 +127,12 @@ program
   .option('--network-qos', 'shape egress with tc (needs CAP_NET_ADMIN and hostNetwork)', false)
   .option('--interface <name>', 'interface for network QoS (default: the default route)')
   .option('--resync-ms <ms>', 're-apply period (new processes, drift)', positiveInt, 10_000)
+  .option(
+    '--force-rewrite-ms <ms>',
+    'rewrite even unchanged values this often, to undo drift (0: never)',
+    positiveInt,
+    60_000,
+  )
   .option('--once', 'apply --plan once, print a per-pod report, exit 0 (applied) or 1', false)
   .option('--plan <file>', 'with --once: the NodeIsolationPlan (JSON or YAML, as `nodeqos plan` prints it)')
   .option('--pressure <percent>', 'fix the CPU pressure instead of sampling it (0-100)', percent)

@@ -37,6 +37,7 @@ export interface AgentCommandOptions {
   networkQos: boolean;
   interface?: string;
   resyncMs: number;
+  forceRewriteMs: number;
   once: boolean;
   plan?: string;
   pressure?: number;
@@ -59,6 +60,7 @@ function agentOptions(
     driver: options.cgroupDriver === 'auto' ? undefined : options.cgroupDriver,
     kubepodsDir: options.kubepods,
     registry,
+    forceRewriteIntervalMs: options.forceRewriteMs,
     logger: createLogger('nodeqos-agent', level),
   };
 }
