@@ -28,6 +28,12 @@ function positiveInt(value: string): number {
   return n;
 }
 
+function positiveMs(value: string): number {
+  const n = positiveInt(value);
+  if (n === 0) throw new InvalidArgumentError('must be > 0');
+  return n;
+}
+
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
@@ -129,8 +135,8 @@ program
   .option('--resync-ms <ms>', 're-apply period (new processes, drift)', positiveInt, 10_000)
   .option(
     '--force-rewrite-ms <ms>',
-    'rewrite even unchanged values this often, to undo drift (0: never)',
-    positiveInt,
+    'rewrite even unchanged values this often, to undo drift',
+    positiveMs,
     60_000,
   )
   .option('--once', 'apply --plan once, print a per-pod report, exit 0 (applied) or 1', false)
