@@ -1,5 +1,13 @@
-// The default isolation table (seed 001, sections 8.11 and 8.14; see docs/decisions/0003-defaults.md).
+// The default isolation table (seed 001, sections 8.11 and 8.14; see docs/decisions/0003-defaults-where-the-seeds-disagree.md).
 import type { CpusetPolicy, QoSClass } from './group.ts';
+
+export interface BlkioThrottle {
+  readonly device: string;
+  readonly readBps?: number;
+  readonly writeBps?: number;
+  readonly readIops?: number;
+  readonly writeIops?: number;
+}
 
 export interface ClassDefaults {
   readonly sharesPerCPU: number;
@@ -11,13 +19,7 @@ export interface ClassDefaults {
   readonly highRatio: number;
   readonly oomScoreAdj: number;
   readonly blkioWeight: number;
-  readonly blkioThrottle: readonly {
-    device: string;
-    readBps?: number;
-    writeBps?: number;
-    readIops?: number;
-    writeIops?: number;
-  }[];
+  readonly blkioThrottle: readonly BlkioThrottle[];
   readonly netPriority: number;
   readonly netClassid: string;
   readonly netRate: string | undefined;

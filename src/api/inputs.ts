@@ -1,6 +1,7 @@
 // The parts of core/v1 Pod and Node the planner reads. Unknown fields are dropped on parse, which is also
 // the transform that keeps a large informer cache small.
 import { z } from 'zod';
+import { objectNameSchema } from './meta.ts';
 
 const quantity = z.union([z.string().max(64), z.number()]);
 const resourceList = z.record(z.string().max(253), quantity);
@@ -40,7 +41,8 @@ export type Pod = z.infer<typeof podSchema>;
 
 export const nodeSchema = z.object({
   metadata: z.object({
-    name: z.string().min(1).max(253),
+    // The API server only admits DNS-subdomain node names; the plan is named after the node, so the same rule.
+    name: objectNameSchema,
     labels: z.record(z.string(), z.string()).optional(),
     annotations: z.record(z.string(), z.string()).optional(),
   }),

@@ -41,7 +41,9 @@ const schemas = { NodeQoSPolicy: policySchema, NodeIsolationPlan: planSchema } a
 function objectLabel(object: Record<string, unknown>): string {
   const metadata = isRecord(object.metadata) ? object.metadata : {};
   const name = typeof metadata.name === 'string' ? metadata.name : '(unnamed)';
-  return `${String(object.kind)}/${name}`;
+  // Never String() an arbitrary value: a deeply nested array overflows the stack in Array#toString.
+  const kind = typeof object.kind === 'string' ? object.kind : `(kind: ${typeof object.kind})`;
+  return `${kind}/${name}`;
 }
 
 function validateOne(item: SourcedObject, result: ValidationResult): void {
@@ -99,7 +101,9 @@ function checkNamesAndOverlaps(result: ValidationResult): void {
 export function validateObjects(items: readonly SourcedObject[]): ValidationResult {
   const result: ValidationResult = { policies: [], problems: [], checked: 0, skipped: 0 };
   for (const item of items) {
-    const ours = item.object.apiVersion === apiVersion && (item.object.kind as string) in schemas;
+    const kind = item.object.kind;
+    const ours =
+      item.object.apiVersion === apiVersion && typeof kind === 'string' && Object.hasOwn(schemas, kind);
     if (!ours) {
       if (typeof item.object.apiVersion === 'string' && item.object.apiVersion.startsWith('nodeqos.io/')) {
         result.problems.push({

@@ -1,7 +1,7 @@
 // NodeQoSPolicy (nodeqos.io/v1alpha1, cluster-scoped): which nodes get which isolation parameters.
 import { z } from 'zod';
-import { bandwidthRegex, quantityRegex } from './quantity.ts';
-import { cpuListRegex } from './cpulist.ts';
+import { bandwidthRegex, bandwidthToBits, cpuToMilli, memoryToBytes, quantityRegex } from './quantity.ts';
+import { cpuListRegex, parseCpuList } from './cpulist.ts';
 import { classDefaults, suppressDefaults, burstDefaults } from './defaults.ts';
 import { apiVersion, cpusetPolicies, qosClasses, type QoSClass } from './group.ts';
 import { conditionsSchema, labelSelectorSchema, objectMetaSchema } from './meta.ts';
@@ -18,6 +18,22 @@ const deviceSchema = z
   .describe(
     'Block device: a /dev path (resolved to MAJ:MIN by the agent), MAJ:MIN, or "all" for every disk.',
   );
+
+/**
+ * Refinement: the planner can convert the text. Only zod checks this (a policy only the controller can reject,
+ * reported in its status): the CRD's regex admits values such as "5-3", "-1" or "0bit" that no node can use.
+ */
+function convertible(convert: (text: string) => unknown, message: string): Parameters<z.ZodString['refine']> {
+  const holds = (text: string): boolean => {
+    try {
+      convert(text);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  return [holds, { message, when: payload => payload.issues.length === 0 }];
+}
 
 const rateSchema = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
 
@@ -127,6 +143,7 @@ function classSpecSchema(qosClass: QoSClass): z.ZodType<ClassSpec> {
           rate: z
             .string()
             .regex(bandwidthRegex, 'must be a tc bandwidth such as 500Mbit')
+            .refine(...convertible(bandwidthToBits, 'must be between 1bit and 2^53-1 bits per second'))
             .optional()
             .describe(
               `Guaranteed egress rate, e.g. 500Mbit${d.netRate === undefined ? '' : ` (default ${d.netRate})`}.`,
@@ -134,6 +151,7 @@ function classSpecSchema(qosClass: QoSClass): z.ZodType<ClassSpec> {
           ceil: z
             .string()
             .regex(bandwidthRegex, 'must be a tc bandwidth such as 1Gbit')
+            .refine(...convertible(bandwidthToBits, 'must be between 1bit and 2^53-1 bits per second'))
             .optional()
             .describe(
               `Egress ceiling, e.g. 1Gbit${d.netCeil === undefined ? '' : ` (default ${d.netCeil})`}.`,
@@ -270,17 +288,20 @@ export const policySpecSchema = z
         cpu: z
           .string()
           .regex(quantityRegex, 'must be a quantity such as 500m')
+          .refine(...convertible(cpuToMilli, 'must be a non-negative CPU quantity below 2^53 millicores'))
           .optional()
           .describe('CPU kept for the system.'),
         memory: z
           .string()
           .regex(quantityRegex, 'must be a quantity such as 1Gi')
+          .refine(...convertible(memoryToBytes, 'must be a non-negative memory quantity below 2^53 bytes'))
           .optional()
           .describe('Memory kept for the system.'),
         cpus: z
           .string()
           .max(1024)
           .regex(cpuListRegex, 'must be a cpu list such as 0-1')
+          .refine(...convertible(parseCpuList, 'must list CPU ids 0..8191 in ascending ranges'))
           .optional()
           .describe('CPUs kept for system daemons: never pinned, left out of the LS pool.'),
       })

@@ -1,5 +1,5 @@
 // planNode: policy + node + pods (+ topology, + previous plan) -> the node's NodeIsolationPlan. Pure.
-import { formatCpuList, parseCpuList } from '../api/cpulist.ts';
+import { formatCpuList, maxCpuId, parseCpuList } from '../api/cpulist.ts';
 import { apiVersion, qosClasses } from '../api/group.ts';
 import type { Node, Pod } from '../api/inputs.ts';
 import type { NodeIsolationPlan, PlanPod, PlanSpec } from '../api/plan.ts';
@@ -34,17 +34,37 @@ interface NodeFacts {
   systemCpus: number[];
 }
 
+/** A node CPU quantity in millicores; one the planner cannot use fails with the node and the field named. */
+function nodeCpuMilli(node: Node, field: 'capacity' | 'allocatable', value: string | number): number {
+  try {
+    return cpuToMilli(value);
+  } catch (error) {
+    throw new Error(`node ${node.metadata.name}: status.${field}.cpu: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
 /** The policy's override, else what the node keeps back: capacity - allocatable. */
 function systemReservedMilli(node: Node, policy: ResolvedPolicy, capacityMilli: number): number {
   const override = policy.systemReserved?.cpu;
   if (override !== undefined) return cpuToMilli(override);
   const allocatable = node.status.allocatable?.cpu;
-  return Math.max(0, capacityMilli - (allocatable === undefined ? capacityMilli : cpuToMilli(allocatable)));
+  return Math.max(
+    0,
+    capacityMilli -
+      (allocatable === undefined ? capacityMilli : nodeCpuMilli(node, 'allocatable', allocatable)),
+  );
 }
 
 function nodeFacts(input: PlanInput, policy: ResolvedPolicy, warnings: Warning[]): NodeFacts {
   const capacity = input.node.status.capacity?.cpu;
-  const capacityMilli = capacity === undefined ? 0 : cpuToMilli(capacity);
+  const capacityMilli = capacity === undefined ? 0 : nodeCpuMilli(input.node, 'capacity', capacity);
+  // Linux has at most 8192 CPUs: a larger capacity would give CPU ids no kernel takes and quotas past its maximum.
+  if (capacityMilli > (maxCpuId + 1) * 1000)
+    throw new Error(
+      `node ${input.node.metadata.name}: status.capacity.cpu: ${capacityMilli}m is more than the ${maxCpuId + 1} CPUs Linux supports`,
+    );
   const topology = input.topology ?? flatTopology(Math.max(1, Math.ceil(capacityMilli / 1000)));
   if (input.topology && capacityMilli > 0 && topology.cpus.length !== Math.ceil(capacityMilli / 1000)) {
     warnings.push({

@@ -1,27 +1,12 @@
 // A policy with every default filled in: the only form the rest of the planner reads.
-import { burstDefaults, classDefaults, suppressDefaults } from '../api/defaults.ts';
-import { qosClasses, type CpusetPolicy, type QoSClass } from '../api/group.ts';
+import { burstDefaults, classDefaults, suppressDefaults, type ClassDefaults } from '../api/defaults.ts';
+import { qosClasses, type QoSClass } from '../api/group.ts';
 import type { NodeQoSPolicy, PolicySpec } from '../api/policy.ts';
 import { bandwidthToBits } from '../api/quantity.ts';
 
-export interface ResolvedClass {
-  readonly sharesPerCPU: number;
+/** The class table row with the policy's values in, fixed shares as null when none, bandwidths in bits/s. */
+export interface ResolvedClass extends Omit<ClassDefaults, 'fixedShares' | 'netRate' | 'netCeil'> {
   readonly fixedShares: number | null;
-  readonly cpuset: CpusetPolicy;
-  readonly minRatio: number;
-  readonly lowRatio: number;
-  readonly highRatio: number;
-  readonly oomScoreAdj: number;
-  readonly blkioWeight: number;
-  readonly blkioThrottle: readonly {
-    device: string;
-    readBps?: number;
-    writeBps?: number;
-    readIops?: number;
-    writeIops?: number;
-  }[];
-  readonly netClassid: string;
-  readonly netPriority: number;
   readonly netRateBits: number | null;
   readonly netCeilBits: number | null;
 }
