@@ -61,3 +61,25 @@ export function benchPolicy(
     spec: { priority, nodeSelector },
   });
 }
+
+/**
+ * Pods sized for a small real node (the kernel benchmarks run on this 2-CPU machine): pod 0 is an LSE pod
+ * pinned to one whole CPU; the rest cycle through LS Guaranteed, LS Burstable, BE BestEffort and BE Burstable
+ * with requests of a few millicores, so 110 of them fit.
+ */
+export function smallNodePod(node: string, index: number): Pod {
+  const pod = benchPod(node, index);
+  const shapes = [
+    { qos: undefined, requests: { cpu: '20m', memory: '64Mi' }, limits: { cpu: '20m', memory: '64Mi' } },
+    { qos: undefined, requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '200m', memory: '128Mi' } },
+    { qos: 'BE', requests: undefined, limits: undefined },
+    { qos: 'BE', requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '100m', memory: '128Mi' } },
+  ] as const;
+  const lse = { qos: 'LSE', requests: { cpu: '1', memory: '256Mi' }, limits: { cpu: '1', memory: '256Mi' } };
+  const shape = index === 0 ? lse : shapes[index % shapes.length];
+  const resources = shape?.requests === undefined ? {} : { requests: shape.requests, limits: shape.limits };
+  return {
+    metadata: { ...pod.metadata, labels: shape?.qos ? { 'nodeqos.io/qos-class': shape.qos } : {} },
+    spec: { nodeName: node, containers: [{ name: 'main', resources }] },
+  };
+}

@@ -2,11 +2,15 @@
 export interface Sample {
   readonly median: number;
   readonly p90: number;
+  /** Nearest rank floor(0.99 x n): with 100 runs or fewer this is the largest value. */
+  readonly p99: number;
   readonly min: number;
+  readonly max: number;
   readonly runs: number;
 }
 
-function quantile(sorted: readonly number[], q: number): number {
+/** The value at rank floor(q x n) of the sorted values (nearest rank, no interpolation); NaN when empty. */
+export function quantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return NaN;
   const index = Math.min(sorted.length - 1, Math.floor(q * sorted.length));
   return sorted[index] ?? NaN;
@@ -17,7 +21,9 @@ export function summarize(values: readonly number[]): Sample {
   return {
     median: quantile(sorted, 0.5),
     p90: quantile(sorted, 0.9),
+    p99: quantile(sorted, 0.99),
     min: sorted[0] ?? NaN,
+    max: sorted.at(-1) ?? NaN,
     runs: values.length,
   };
 }
@@ -51,3 +57,19 @@ export function round(value: number): number {
 }
 
 export const quick = process.argv.includes('--quick');
+
+/** The number given as `--<name>=<n>`, or undefined when the flag is absent. */
+export function numberOption(name: string): number | undefined {
+  const flag = process.argv.find(arg => arg.startsWith(`--${name}=`));
+  if (flag === undefined) return undefined;
+  const value = Number(flag.slice(name.length + 3));
+  if (!Number.isSafeInteger(value) || value <= 0)
+    throw new Error(`${flag}: expected a positive whole number`);
+  return value;
+}
+
+/** `--only=a,b` runs only the named parts of a benchmark (all parts without the flag). */
+export function selected(part: string): boolean {
+  const flag = process.argv.find(arg => arg.startsWith('--only='));
+  return flag === undefined || flag.slice('--only='.length).split(',').includes(part);
+}

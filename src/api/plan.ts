@@ -1,12 +1,29 @@
 // NodeIsolationPlan (nodeqos.io/v1alpha1, cluster-scoped, name = node name): what one node must enforce.
 import { z } from 'zod';
-import { cpuListRegex } from './cpulist.ts';
+import { cpuListRegex, parseCpuList } from './cpulist.ts';
 import { apiVersion, cpusetPolicies, kubeQoSClasses, qosClasses } from './group.ts';
 import { conditionsSchema, objectMetaSchema } from './meta.ts';
 import { blkioThrottleSchema, curvePointSchema } from './policy.ts';
 import { topologySchema } from './topology.ts';
 
-const cpuList = z.string().max(4096).regex(cpuListRegex, 'must be a canonical cpu list such as 0-3,8');
+/** The regex admits "5-3" and "9000", which no kernel takes: the list must parse too, else the plan is refused. */
+function parsesAsCpuList(text: string): boolean {
+  try {
+    parseCpuList(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const cpuList = z
+  .string()
+  .max(4096)
+  .regex(cpuListRegex, 'must be a canonical cpu list such as 0-3,8')
+  .refine(parsesAsCpuList, {
+    message: 'must list CPU ids 0..8191 in ascending ranges',
+    when: payload => payload.issues.length === 0,
+  });
 const bytes = z.int().min(0).max(Number.MAX_SAFE_INTEGER).nullable();
 const uidPattern = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 

@@ -18,7 +18,7 @@ import type { NodeIsolationPlan } from '../api/plan.ts';
 import { runController, type RunningController } from '../controller/run-controller.ts';
 import { startDevServer, type DevServer } from '../devserver/index.ts';
 import { KubeHttp } from '../kube/http.ts';
-import { planSource, plansPath, podSource, policiesPath } from '../kube/sources.ts';
+import { agentPlanSource, plansPath, podSource, policiesPath } from '../kube/sources.ts';
 import type { DemoCluster } from '../cli/demo-cluster.ts';
 import { kubeQoSOf } from '../plan/qos.ts';
 import { createSimulatedNode, type SimulatedNode } from './simulated-node.ts';
@@ -108,7 +108,7 @@ async function startNode(
     registry,
     samplerFor: createSamplerSelector({ procRoot: sim.procRoot }),
     kube: {
-      planSource: planSource(agentHttp, name),
+      planSource: agentPlanSource(agentHttp, name),
       podSource: podSource(agentHttp, name),
       writeStatus: planStatusWriter(agentHttp, name),
     },

@@ -65,6 +65,8 @@ export class Informer<T> {
   private lastActivity = Date.now();
   private watchdog: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** A restart is waiting out its backoff: the watchdog must not restart it again (that would push it back forever). */
+  private retryPending = false;
   private watchStartedAt = 0;
 
   constructor(source: InformerSource<T>, handlers: InformerHandlers<T>, options: InformerOptions) {
@@ -108,6 +110,7 @@ export class Informer<T> {
     this.generation++;
     clearInterval(this.watchdog);
     clearTimeout(this.retryTimer);
+    this.retryPending = false;
     this.watchHandle?.abort();
     this.watchHandle = undefined;
   }
@@ -117,7 +120,7 @@ export class Informer<T> {
   }
 
   private checkStall(): void {
-    if (!this.running || Date.now() - this.lastActivity < this.options.stallMs) return;
+    if (!this.running || this.retryPending || Date.now() - this.lastActivity < this.options.stallMs) return;
     this.restart('stalled: no list or watch activity', true);
   }
 
@@ -134,7 +137,9 @@ export class Informer<T> {
     );
     this.touch();
     clearTimeout(this.retryTimer);
+    this.retryPending = true;
     this.retryTimer = setTimeout(() => {
+      this.retryPending = false;
       if (relist || this.resourceVersion === '') this.relist();
       else this.startWatch();
     }, delay);

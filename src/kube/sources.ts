@@ -5,12 +5,14 @@ import type { InformerSource, ListPage } from './informer.ts';
 import {
   transformNode,
   transformPlan,
+  transformPlanKeepingInvalid,
   transformPod,
   transformPolicy,
   type CachedNode,
   type CachedPlan,
   type CachedPod,
   type CachedPolicy,
+  type InvalidPlan,
 } from './transforms.ts';
 
 export const policiesPath = `/apis/${apiGroup}/${apiVersionName}/nodeqospolicies`;
@@ -109,5 +111,18 @@ export function planSource(http: KubeHttp, nodeName?: string): InformerSource<Ca
       key: byName,
       resourceVersionOf: rvOf,
     },
+  );
+}
+
+/** The agent's own plan, kept even when this build's schema rejects it, so the agent refuses it visibly. */
+export function agentPlanSource(http: KubeHttp, nodeName: string): InformerSource<CachedPlan | InvalidPlan> {
+  return source<CachedPlan | InvalidPlan>(
+    http,
+    {
+      resource: 'nodeisolationplans',
+      path: plansPath,
+      query: { fieldSelector: `metadata.name=${nodeName}` },
+    },
+    { transform: transformPlanKeepingInvalid, key: byName, resourceVersionOf: rvOf },
   );
 }

@@ -44,10 +44,17 @@ function pick(
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
+/** A watch event or list item that is not an object (null, a string) is dropped, never dereferenced. */
+function isObject(raw: unknown): raw is RawMeta {
+  return typeof raw === 'object' && raw !== null;
+}
+
 export function transformPod(raw: unknown): CachedPod | undefined {
-  const meta = (raw as RawMeta).metadata;
+  if (!isObject(raw)) return undefined;
+  // Spread below: a string here would become one key per character (a 10 MB string, ten million keys).
+  const meta = typeof raw.metadata === 'object' ? raw.metadata : undefined;
   const slim = {
-    ...(raw as object),
+    ...raw,
     metadata: {
       ...meta,
       labels: pick(meta?.labels, keptPodLabels),
@@ -83,7 +90,8 @@ export function transformNode(raw: unknown): CachedNode | undefined {
 }
 
 export function transformPolicy(raw: unknown): CachedPolicy | undefined {
-  const meta = (raw as RawMeta).metadata;
+  if (!isObject(raw)) return undefined;
+  const meta = raw.metadata;
   if (typeof meta?.name !== 'string') return undefined;
   const parsed = policySchema.safeParse(raw);
   const status = (raw as { status?: NodeQoSPolicy['status'] }).status;
@@ -103,5 +111,31 @@ export function transformPlan(raw: unknown): CachedPlan | undefined {
   return {
     ...parsed.data,
     metadata: { ...parsed.data.metadata, resourceVersion: (raw as RawMeta).metadata?.resourceVersion ?? '' },
+  };
+}
+
+/**
+ * A plan this build's schema rejects (a newer controller's field, an edit made past an older CRD). The agent keeps
+ * it rather than dropping it, so it can refuse it visibly (status Degraded) instead of missing it on a watch and
+ * taking it for deleted on a relist.
+ */
+export interface InvalidPlan {
+  readonly invalid: true;
+  readonly metadata: { readonly name: string; readonly resourceVersion: string };
+  readonly spec: unknown;
+  readonly raw: unknown;
+}
+
+export function transformPlanKeepingInvalid(raw: unknown): CachedPlan | InvalidPlan | undefined {
+  const plan = transformPlan(raw);
+  if (plan) return plan;
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const meta = (raw as RawMeta).metadata;
+  if (typeof meta?.name !== 'string') return undefined;
+  return {
+    invalid: true,
+    metadata: { name: meta.name, resourceVersion: meta.resourceVersion ?? '' },
+    spec: (raw as { spec?: unknown }).spec,
+    raw,
   };
 }

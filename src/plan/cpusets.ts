@@ -143,19 +143,32 @@ export function assignCpusets(input: {
     beUsers: input.bePodCount,
   };
   for (const pod of fresh) pinNew(state, input.topology, pod, demand);
+  return { pins: state.pins, ...nonEmptyPools(state, demand), warnings: state.warnings };
+}
+
+/**
+ * The pools, never empty while a pod needs one. Pins kept from the previous plan can hold every CPU a pod that
+ * arrived since could use (pinNew never does that): such pods share CPUs instead, with a warning.
+ */
+function nonEmptyPools(state: PinState, demand: PoolDemand): { lsPool: number[]; bePool: number[] } {
   const { ls, be } = pools(state);
-  if (ls.length === 0 && demand.lsUsers.size > 0) {
+  const everyCpu = [...state.all].sort((a, b) => a - b);
+  let bePool = be;
+  if (be.length === 0 && demand.beUsers > 0) {
     state.warnings.push({
-      message: 'the LS pool is empty: system CPUs cover every unpinned CPU; LS pods use the system CPUs',
+      message: 'the BE pool is empty: kept exclusive pins hold every CPU; BE pods share all CPUs',
     });
-    return {
-      pins: state.pins,
-      lsPool: [...state.system].sort((a, b) => a - b),
-      bePool: be,
-      warnings: state.warnings,
-    };
+    bePool = everyCpu;
   }
-  return { pins: state.pins, lsPool: ls, bePool: be, warnings: state.warnings };
+  if (ls.length > 0 || demand.lsUsers.size === 0) return { lsPool: ls, bePool };
+  const system = [...state.system].sort((a, b) => a - b);
+  state.warnings.push({
+    message:
+      system.length > 0
+        ? 'the LS pool is empty: system CPUs cover every unpinned CPU; LS pods use the system CPUs'
+        : 'the LS pool is empty: kept pins hold every CPU; LS pods share the BE pool',
+  });
+  return { lsPool: system.length > 0 ? system : bePool.length > 0 ? bePool : everyCpu, bePool };
 }
 
 export function previousPinsFrom(

@@ -79,10 +79,8 @@ const controllerGrants = [
   'nodeqos.io/nodeisolationplans watch',
   'nodeqos.io/nodeqospolicies get',
   'nodeqos.io/nodeqospolicies list',
-  'nodeqos.io/nodeqospolicies patch',
   'nodeqos.io/nodeqospolicies watch',
   'nodeqos.io/nodeqospolicies/status patch',
-  'nodeqos.io/nodeqospolicies/status update',
 ];
 
 const agentGrants = [

@@ -1,5 +1,6 @@
 // Per-pod exponential backoff after failed writes: one bad pod is retried less and less often, never blocking
 // others. A changed plan entry for the pod retries at once.
+import type { KnobFailure } from './report.ts';
 
 export interface BackoffOptions {
   readonly baseMs: number;
@@ -11,6 +12,8 @@ interface Entry {
   readonly failures: number;
   readonly retryAt: number;
   readonly specKey: string;
+  /** What failed on the last attempt: reported again while the pod waits, so its status keeps the reason. */
+  readonly last: readonly KnobFailure[];
 }
 
 export class PodBackoff {
@@ -32,12 +35,17 @@ export class PodBackoff {
     return this.#options.now() < entry.retryAt ? entry.retryAt : undefined;
   }
 
-  failed(uid: string, specKey: string): number {
+  failed(uid: string, specKey: string, last: readonly KnobFailure[] = []): number {
     const failures = (this.#entries.get(uid)?.failures ?? 0) + 1;
     const delay = Math.min(this.#options.maxMs, this.#options.baseMs * 2 ** Math.min(failures - 1, 30));
     const retryAt = this.#options.now() + delay;
-    this.#entries.set(uid, { failures, retryAt, specKey });
+    this.#entries.set(uid, { failures, retryAt, specKey, last: [...last] });
     return retryAt;
+  }
+
+  /** The failures of the pod's last attempt (empty when it has none waiting). */
+  lastFailures(uid: string): KnobFailure[] {
+    return [...(this.#entries.get(uid)?.last ?? [])];
   }
 
   succeeded(uid: string): void {

@@ -73,6 +73,8 @@ export class CgroupExecutor {
   readonly #backoff: PodBackoff;
   readonly #applied = new Map<string, PlanPod>();
   #tier: CpuMax | null = null;
+  /** False until the tier in force is written or read: a restarted agent must not uncap BE pods before. */
+  #tierKnown = false;
   #tierPeriodUs = defaultTierPeriodUs;
   #lock: Promise<unknown> = Promise.resolve();
 
@@ -118,6 +120,7 @@ export class CgroupExecutor {
   reconcile(input: ReconcileInput): Promise<ReconcileResult> {
     return this.#exclusive('apply', async () => {
       if (input.tierPeriodUs !== undefined) this.#tierPeriodUs = input.tierPeriodUs;
+      if (!this.#tierKnown) await this.#adoptTier();
       const devices = await listBlockDevices(this.#options.fs, this.#options.sysRoot);
       const applied: PodReport[] = [];
       for (const pod of input.pods) applied.push(await this.#applyPod(pod, devices));
@@ -210,7 +213,13 @@ export class CgroupExecutor {
   async #applyPod(pod: PlanPod, devices: readonly BlockDevice[]): Promise<PodReport> {
     const specKey = this.#specKey(pod);
     const retryAt = this.#backoff.blockedUntil(pod.uid, specKey);
-    if (retryAt !== undefined) return { ...emptyPodReport(pod), outcome: 'backoff', retryAt };
+    if (retryAt !== undefined)
+      return {
+        ...emptyPodReport(pod),
+        outcome: 'backoff',
+        retryAt,
+        failed: this.#backoff.lastFailures(pod.uid),
+      };
     const session = this.#session(pod, true);
     const listed = new Set<string>();
     await this.#guarded(session, async () => {
@@ -230,7 +239,7 @@ export class CgroupExecutor {
     });
     const report = session.report;
     if (report.outcome !== 'vanished') report.outcome = hasFailures(report) ? 'failed' : 'applied';
-    if (hasFailures(report)) report.retryAt = this.#backoff.failed(pod.uid, specKey);
+    if (hasFailures(report)) report.retryAt = this.#backoff.failed(pod.uid, specKey, report.failed);
     else this.#backoff.succeeded(pod.uid);
     if (report.outcome === 'vanished') this.metrics.removePod(pod.uid);
     else
@@ -285,7 +294,13 @@ export class CgroupExecutor {
       kubeQoS: record?.kubeQoS ?? 'Burstable',
     };
     const retryAt = this.#backoff.blockedUntil(uid, 'restore');
-    if (retryAt !== undefined) return { ...emptyPodReport(identity), outcome: 'backoff', retryAt };
+    if (retryAt !== undefined)
+      return {
+        ...emptyPodReport(identity),
+        outcome: 'backoff',
+        retryAt,
+        failed: this.#backoff.lastFailures(uid),
+      };
     const session = this.#session(identity, false);
     await this.#guarded(session, async () => {
       const desired = await this.#restoreDesired(session);
@@ -303,7 +318,7 @@ export class CgroupExecutor {
     const report = session.report;
     if (hasFailures(report)) {
       report.outcome = 'failed';
-      report.retryAt = this.#backoff.failed(uid, 'restore');
+      report.retryAt = this.#backoff.failed(uid, 'restore', report.failed);
       return report;
     }
     if (report.outcome !== 'vanished') report.outcome = 'restored';
@@ -328,6 +343,7 @@ export class CgroupExecutor {
       const periodUs = this.#tierPeriodUs;
       const desired: CpuMax = { quotaUs, periodUs };
       this.#tier = quotaUs === -1 ? null : desired;
+      this.#tierKnown = true;
       const tier = this.#tierSession();
       const current = await this.#readTier(tier);
       const lowering = current !== undefined && quotaRatio(desired) < quotaRatio(current);
@@ -346,6 +362,14 @@ export class CgroupExecutor {
       const tier = this.#tierSession();
       return (await this.#readTier(tier))?.quotaUs;
     });
+  }
+
+  /** The quota a previous agent left on the besteffort directory is in force: BE pods outside it get it too. */
+  async #adoptTier(): Promise<void> {
+    const current = await this.#readTier(this.#tierSession());
+    if (current === undefined) return;
+    this.#tier = current.quotaUs === -1 ? null : current;
+    this.#tierKnown = true;
   }
 
   #tierSession(): CgroupSession {

@@ -180,7 +180,9 @@ function withBurst(
 ): WriteOp[] {
   const ops = [...quotaOps, periodOp].filter(isFilled);
   if (!burstOp) return ops;
-  return burstDown ? [burstOp, ...ops] : [...ops, burstOp];
+  if (burstDown) return [burstOp, ...ops];
+  // Raised after the pod's quota, and only once that write succeeded: above the old quota it is EINVAL.
+  return [...ops, { ...burstOp, requires: quotaOps.filter(op => op.container === null) }];
 }
 
 async function burstOp(

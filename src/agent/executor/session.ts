@@ -43,6 +43,8 @@ export interface WriteOp {
   readonly to: string;
   /** The value before this pass, kept as the original when none is recorded yet. */
   readonly original: unknown;
+  /** Earlier ops of the same commit this one is only valid after (a raised burst needs its raised quota). */
+  readonly requires?: readonly WriteOp[];
 }
 
 export interface OpInput<T> {
@@ -238,13 +240,28 @@ export class CgroupSession {
         return;
       }
     }
+    await this.#executeInOrder(ops);
+  }
+
+  /** Executes ops in order, skipping (and reporting) an op whose required earlier op failed. */
+  async #executeInOrder(ops: readonly WriteOp[]): Promise<void> {
+    const failed = new Set<WriteOp>();
     for (const op of ops) {
       if (op.container !== null && this.#vanished.has(op.container)) continue;
-      await this.#execute(op);
+      if (op.requires?.some(required => failed.has(required))) {
+        // The kernel would refuse it (burst above the quota still in force): report instead of writing.
+        this.fail(
+          refOf(op.file, op.container),
+          'ECANCELED',
+          `not written: ${op.to} needs a write that failed`,
+        );
+        failed.add(op);
+      } else if (!(await this.#execute(op))) failed.add(op);
     }
   }
 
-  async #execute(op: WriteOp): Promise<void> {
+  /** Writes one op; false when a line failed (recorded in the report). */
+  async #execute(op: WriteOp): Promise<boolean> {
     const path = this.deps.layout.file(op.dir, op.file);
     const ref = refOf(op.file, op.container);
     for (const line of op.lines) {
@@ -255,7 +272,7 @@ export class CgroupSession {
         const errno = errnoOf(error);
         if (errno === 'ENOENT') await this.missing(op.file, op.container, op.dir);
         else this.fail(ref, errno, `writing "${line}" to ${path}: ${messageOf(error)}`);
-        return;
+        return false;
       }
     }
     this.deps.rewrite.wrote(path);
@@ -274,5 +291,6 @@ export class CgroupSession {
       },
       'cgroup write',
     );
+    return true;
   }
 }

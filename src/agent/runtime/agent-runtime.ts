@@ -8,8 +8,8 @@ import type { Topology } from '../../api/topology.ts';
 import { canonicalJson } from '../../controller/canonical.ts';
 import { errorMessage } from '../../kube/errors.ts';
 import { Informer, type InformerSource } from '../../kube/informer.ts';
-import type { CachedPlan, CachedPod } from '../../kube/transforms.ts';
-import type { NodeAgent, PlanApplyReport } from '../apply-plan.ts';
+import type { CachedPlan, CachedPod, InvalidPlan } from '../../kube/transforms.ts';
+import type { NodeAgent, PlanApplyReport, PlanRefused } from '../apply-plan.ts';
 import type { NetQos } from '../net/net-qos.ts';
 import { SuppressLoop } from '../suppress/loop.ts';
 import type { SamplerFor } from '../suppress/samplers/select.ts';
@@ -26,7 +26,8 @@ export interface AgentRuntimeOptions {
   readonly samplerFor: SamplerFor;
   /** Absent when running without an API server (the plan comes from the local copy only). */
   readonly kube?: {
-    readonly planSource: InformerSource<CachedPlan>;
+    /** agentPlanSource: plans this build's schema rejects arrive too, and are refused visibly. */
+    readonly planSource: InformerSource<CachedPlan | InvalidPlan>;
     readonly podSource: InformerSource<CachedPod>;
     readonly writeStatus: (status: PlanStatus) => Promise<void>;
   };
@@ -53,7 +54,7 @@ function significantStatus(status: PlanStatus): string {
 
 export class AgentRuntime {
   private readonly options: AgentRuntimeOptions;
-  private readonly plans: Informer<CachedPlan> | undefined;
+  private readonly plans: Informer<CachedPlan | InvalidPlan> | undefined;
   private readonly pods: Informer<CachedPod> | undefined;
   private plan: NodeIsolationPlan | undefined;
   private suppress: SuppressLoop | undefined;
@@ -82,11 +83,11 @@ export class AgentRuntime {
         options.kube.planSource,
         {
           onAdd: plan => {
-            this.enqueue(() => this.applyPlan(plan, 'api'));
+            this.enqueue(() => this.fromApi(plan));
           },
           onUpdate: (before, after) => {
             if (canonicalJson(before.spec) !== canonicalJson(after.spec))
-              this.enqueue(() => this.applyPlan(after, 'api'));
+              this.enqueue(() => this.fromApi(after));
           },
           onDelete: () => {
             this.enqueue(() => this.restoreAll());
@@ -143,12 +144,16 @@ export class AgentRuntime {
 
   private enqueue(step: () => Promise<void>): void {
     if (this.stopped) return;
-    this.chain = this.chain.then(step).catch((error: unknown) => {
-      this.options.logger.error(
-        { error: errorMessage(error) },
-        'agent step failed; will retry on the next resync',
-      );
-    });
+    // Steps queued behind the one in flight are dropped once stop() is called: shutdown waits for one write
+    // pass, not for a backlog of superseded plan versions (SIGTERM must finish within the grace period).
+    this.chain = this.chain
+      .then(async () => (this.stopped ? undefined : step()))
+      .catch((error: unknown) => {
+        this.options.logger.error(
+          { error: errorMessage(error) },
+          'agent step failed; will retry on the next resync',
+        );
+      });
   }
 
   private scheduleResync(): void {
@@ -181,16 +186,32 @@ export class AgentRuntime {
     return { ...plan, spec: { ...plan.spec, pods: [...plan.spec.pods, ...extra].slice(0, 1024) } };
   }
 
+  /** A plan from the API server; one this build's schema rejects is refused (agent.applyPlan validates first). */
+  private async fromApi(plan: CachedPlan | InvalidPlan): Promise<void> {
+    if (!('invalid' in plan)) {
+      await this.applyPlan(plan, 'api');
+      return;
+    }
+    const report = await this.options.agent.applyPlan(plan.raw);
+    this.lastReport = report;
+    if (report.status === 'refused') this.noteRefusal(report, 'api');
+    await this.writeStatusIfDue();
+  }
+
+  private noteRefusal(report: PlanRefused, source: string): void {
+    if (source === 'api') this.refusal = report;
+    this.options.logger.error(
+      { source, reason: report.reason, issues: report.issues.slice(0, 5) },
+      'plan refused; previous values kept',
+    );
+  }
+
   private async applyPlan(plan: NodeIsolationPlan, source: string): Promise<void> {
     const report = await this.options.agent.applyPlan(this.withProvisionalPods(plan));
     this.applies++;
     this.lastReport = report;
     if (report.status === 'refused') {
-      if (source === 'api') this.refusal = report;
-      this.options.logger.error(
-        { source, reason: report.reason, issues: report.issues.slice(0, 5) },
-        'plan refused; previous values kept',
-      );
+      this.noteRefusal(report, source);
     } else {
       if (source === 'api') this.refusal = undefined;
       const changedPlan = canonicalJson(this.plan?.spec) !== canonicalJson(plan.spec);

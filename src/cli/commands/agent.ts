@@ -16,7 +16,7 @@ import { planSchema, type NodeIsolationPlan } from '../../api/plan.ts';
 import { describeProblems, fieldProblems } from '../../api/issues.ts';
 import { KubeHttp } from '../../kube/http.ts';
 import { loadKubeConfig } from '../../kube/kubeconfig.ts';
-import { planSource, podSource } from '../../kube/sources.ts';
+import { agentPlanSource, podSource } from '../../kube/sources.ts';
 import { createLogger, type LogLevel } from '../../observability/logger.ts';
 import { startMetricsServer } from '../../observability/metrics-server.ts';
 import { quotaAt } from '../../plan/suppress.ts';
@@ -142,7 +142,7 @@ export async function runAgentCommand(options: AgentCommandOptions): Promise<num
     registry,
     samplerFor: createSamplerSelector({ procRoot: options.procRoot, fixedPressure: options.pressure }),
     kube: {
-      planSource: planSource(http, nodeName),
+      planSource: agentPlanSource(http, nodeName),
       podSource: podSource(http, nodeName),
       writeStatus: planStatusWriter(http, nodeName),
     },

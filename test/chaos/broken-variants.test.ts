@@ -1,0 +1,39 @@
+// The chaos suite's checks are not vacuous: the same run with a deliberately broken planner or agent fails them.
+// Short runs without faults: the workload alone (two exclusive pods per node, every shared cpuset shrinking) is
+// enough to expose either bug.
+import { describe, expect, it } from 'vitest';
+import { formatReport, runChaos } from './run-chaos.ts';
+
+const chaosMs = 1500;
+
+describe('the chaos invariants catch a broken system', () => {
+  it('a planner that hands two exclusive pods the same CPUs: sharing in the plan history, plans not the planner’s', async () => {
+    const report = await runChaos({
+      seed: 7,
+      chaosMs,
+      faults: false,
+      variant: 'shared-exclusive-planner',
+      settleTimeoutMs: 3000,
+    });
+    console.log(formatReport(report, chaosMs));
+    const kinds = new Set(report.violations.map(v => v.kind));
+    expect(kinds).toContain('exclusive-shared');
+    expect(kinds).toContain('plan-differs');
+    expect(report.settled).toBe(false);
+  }, 60_000);
+
+  it('an agent that never shrinks a cpuset (leveled update without its second pass): files differ, exclusive CPUs shared in the kernel', async () => {
+    const report = await runChaos({
+      seed: 7,
+      chaosMs,
+      faults: false,
+      variant: 'union-cpusets-agent',
+      settleTimeoutMs: 3000,
+    });
+    console.log(formatReport(report, chaosMs));
+    const kinds = new Set(report.violations.map(v => v.kind));
+    expect(kinds).toContain('cgroup-mismatch');
+    expect(kinds).toContain('kernel-exclusive');
+    expect(report.settled).toBe(false);
+  }, 60_000);
+});

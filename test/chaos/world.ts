@@ -1,0 +1,367 @@
+// The system under chaos, in one process: the embedded API server, controller replicas with leader election, and
+// one agent per simulated node, each started, killed (no graceful release: the lease is abandoned, the agent's
+// file system and API writes die mid-flight) and restarted on demand. Broken variants swap in a planner that
+// shares exclusive CPUs or an agent that never shrinks a cpuset, to show the invariants catch them.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { pino, type Logger } from 'pino';
+import { Registry } from 'prom-client';
+import { NodeAgent } from '../../src/agent/apply-plan.ts';
+import { errnoError, type AgentFs } from '../../src/agent/fs.ts';
+import { AgentRuntime } from '../../src/agent/runtime/agent-runtime.ts';
+import { PlanCache } from '../../src/agent/runtime/plan-cache.ts';
+import type { PlanStatus } from '../../src/agent/runtime/plan-status.ts';
+import { planStatusWriter } from '../../src/agent/runtime/status-writer.ts';
+import { createSamplerSelector } from '../../src/agent/suppress/samplers/select.ts';
+import { formatCpuList, parseCpuList } from '../../src/api/cpulist.ts';
+import type { NodeIsolationPlan } from '../../src/api/plan.ts';
+import { Controller } from '../../src/controller/controller.ts';
+import { kubeEventRecorder } from '../../src/controller/events.ts';
+import { controllerMetrics } from '../../src/controller/metrics.ts';
+import { runController } from '../../src/controller/run-controller.ts';
+import { createSimulatedNode, type SimulatedNode } from '../../src/demo/simulated-node.ts';
+import { startDevServer, type DevServer, type RequestInfo } from '../../src/devserver/index.ts';
+import { KubeHttp, type RequestOptions } from '../../src/kube/http.ts';
+import { agentPlanSource, nodeSource, planSource, podSource, policySource } from '../../src/kube/sources.ts';
+import { kubeWriter, type ClusterWriter } from '../../src/kube/writers.ts';
+import { KernelFs } from './kernel-fs.ts';
+import type { KernelLimits } from './kernel-rules.ts';
+import { PlanHistory } from './plan-history.ts';
+
+export type BrokenVariant = 'union-cpusets-agent' | 'shared-exclusive-planner';
+
+/** Query parameter on the harness's own requests (the dev server ignores it): injected faults spare them. */
+const harnessMarker = 'nodeqos-chaos-harness';
+export const fromHarness = (request: RequestInfo): boolean => request.query.has(harnessMarker);
+
+export const leaseName = 'nodeqos-controller';
+
+/** Counts warn/error log lines by message: how the system reacted (informer restarts, retries, lease losses). */
+export class LogTally {
+  readonly counts = new Map<string, number>();
+  /** With NODEQOS_CHAOS_DEBUG set: every line at info and above, for a failing run's post-mortem. */
+  readonly lines: string[] = [];
+  readonly logger: Logger;
+
+  constructor() {
+    const debug = process.env.NODEQOS_CHAOS_DEBUG !== undefined;
+    this.logger = pino(
+      { level: debug ? 'info' : 'warn' },
+      {
+        write: (line: string): void => {
+          if (debug) this.lines.push(line);
+          const entry = JSON.parse(line) as { msg?: string; level?: number };
+          if ((entry.level ?? 0) < 40) return;
+          const msg = entry.msg ?? '?';
+          this.counts.set(msg, (this.counts.get(msg) ?? 0) + 1);
+        },
+      },
+    );
+  }
+}
+
+/** The harness's own client: every request carries the marker, and fails loudly with the status. */
+export class HarnessClient {
+  private readonly http: KubeHttp;
+
+  constructor(server: DevServer) {
+    this.http = new KubeHttp(server.kubeConfig());
+  }
+
+  request<T>(
+    method: 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<T> {
+    return this.http.request<T>(method, path, {
+      ...options,
+      query: { ...options.query, [harnessMarker]: 1 },
+    });
+  }
+}
+
+class KillablePlanCache extends PlanCache {
+  killed = false;
+
+  override async save(plan: NodeIsolationPlan): Promise<void> {
+    if (this.killed) throw errnoError('EIO', `agent process killed (${this.path})`);
+    await super.save(plan);
+  }
+
+  override async clear(): Promise<void> {
+    if (this.killed) throw errnoError('EIO', `agent process killed (${this.path})`);
+    await super.clear();
+  }
+}
+
+/** A broken agent: writes old ∪ new to every cpuset.cpus (pass 1 of the leveled update only), so never shrinks. */
+export function unionCpusetsFs(inner: AgentFs): AgentFs {
+  return {
+    readFile: path => inner.readFile(path),
+    listDirs: path => inner.listDirs(path),
+    listNames: path => inner.listNames(path),
+    exists: path => inner.exists(path),
+    writeFile: async (path, data) => {
+      if (basename(path) !== 'cpuset.cpus') return inner.writeFile(path, data);
+      const current = parseCpuList(await inner.readFile(path));
+      await inner.writeFile(path, formatCpuList([...current, ...parseCpuList(data)]));
+    },
+  };
+}
+
+/** A broken planner: every exclusive pod after the first gets the first one's CPUs. */
+export function shareExclusiveCpus(plan: NodeIsolationPlan): NodeIsolationPlan {
+  const first = plan.spec.pods.find(p => p.cpu.pinned === 'exclusive');
+  if (!first) return plan;
+  const pods = plan.spec.pods.map(p =>
+    p.cpu.pinned === 'exclusive' && p.uid !== first.uid
+      ? { ...p, cpu: { ...p.cpu, cpuset: first.cpu.cpuset } }
+      : p,
+  );
+  return { ...plan, spec: { ...plan.spec, pods } };
+}
+
+function sharingWriter(inner: ClusterWriter): ClusterWriter {
+  return { ...inner, applyPlan: plan => inner.applyPlan(shareExclusiveCpus(plan)) };
+}
+
+interface RunningAgent {
+  readonly runtime: AgentRuntime;
+  readonly fs: KernelFs;
+  readonly cache: KillablePlanCache;
+  readonly status: { killed: boolean };
+}
+
+export interface NodeSlot {
+  readonly name: string;
+  readonly cpus: number;
+  readonly numaNodes: number;
+  readonly sim: SimulatedNode;
+  readonly limits: KernelLimits;
+  /** Writes the kernel rules refused, from every agent instance of this node. */
+  readonly writeViolations: string[];
+  agent: RunningAgent | undefined;
+  starts: number;
+  checkedWrites: number;
+}
+
+export interface ControllerSlot {
+  readonly name: string;
+  running: { kill(): Promise<void>; stop(): Promise<void> } | undefined;
+  starts: number;
+}
+
+export interface NodeShape {
+  readonly name: string;
+  readonly cpus: number;
+  readonly numaNodes: number;
+}
+
+export interface WorldOptions {
+  readonly nodes: readonly NodeShape[];
+  readonly controllers: number;
+  readonly variant?: BrokenVariant | undefined;
+  /** Small, so resuming watches also meet 410 Expired now and then. */
+  readonly historyLimit: number;
+}
+
+export class ChaosWorld {
+  readonly server: DevServer;
+  readonly harness: HarnessClient;
+  readonly history: PlanHistory;
+  readonly tally = new LogTally();
+  readonly nodes: NodeSlot[];
+  readonly controllers: ControllerSlot[];
+  readonly variant: BrokenVariant | undefined;
+  private readonly dir: string;
+
+  private constructor(server: DevServer, dir: string, nodes: NodeSlot[], options: WorldOptions) {
+    this.server = server;
+    this.dir = dir;
+    this.harness = new HarnessClient(server);
+    this.history = new PlanHistory(server);
+    this.nodes = nodes;
+    this.variant = options.variant;
+    this.controllers = Array.from({ length: options.controllers }, (_, i) => ({
+      name: `ctl-${String.fromCharCode(97 + i)}`,
+      running: undefined,
+      starts: 0,
+    }));
+  }
+
+  static async create(options: WorldOptions): Promise<ChaosWorld> {
+    const dir = await mkdtemp(join(tmpdir(), 'nodeqos-chaos-'));
+    const server = await startDevServer({ historyLimit: options.historyLimit });
+    const nodes: NodeSlot[] = [];
+    for (const shape of options.nodes) {
+      const sim = await createSimulatedNode(join(dir, shape.name), shape.cpus, shape.numaNodes);
+      nodes.push({
+        ...shape,
+        sim,
+        limits: { cpus: shape.cpus, numaNodes: shape.numaNodes, pageSize: 4096 },
+        writeViolations: [],
+        agent: undefined,
+        starts: 0,
+        checkedWrites: 0,
+      });
+    }
+    return new ChaosWorld(server, dir, nodes, options);
+  }
+
+  get logger(): Logger {
+    return this.tally.logger;
+  }
+
+  startController(slot: ControllerSlot): void {
+    if (slot.running) return;
+    slot.starts++;
+    const identity = `${slot.name}-${slot.starts}`;
+    if (this.variant === 'shared-exclusive-planner') {
+      slot.running = this.brokenController();
+      return;
+    }
+    const running = runController({
+      kubeConfig: this.server.kubeConfig(),
+      logger: this.logger,
+      identity,
+      debounceMs: 50,
+      stallMs: 3000,
+      leaderElection: {
+        namespace: 'default',
+        name: leaseName,
+        leaseDurationMs: 2000,
+        renewDeadlineMs: 1500,
+        retryPeriodMs: 300,
+      },
+    });
+    slot.running = {
+      // A crash: the lease is not released, so a standby waits for it to expire.
+      kill: async () => {
+        running.elector?.abandon();
+        await running.controller.stop();
+      },
+      stop: () => running.stop(),
+    };
+  }
+
+  private brokenController(): { kill(): Promise<void>; stop(): Promise<void> } {
+    const http = new KubeHttp(this.server.kubeConfig());
+    const controller = new Controller(
+      {
+        policies: policySource(http),
+        nodes: nodeSource(http),
+        pods: podSource(http),
+        plans: planSource(http),
+      },
+      sharingWriter(kubeWriter(http)),
+      {
+        concurrency: 4,
+        debounceMs: 50,
+        maxWaitMs: 250,
+        stallMs: 3000,
+        logger: this.logger,
+        metrics: controllerMetrics(),
+        events: kubeEventRecorder(http, 'nodeqos-controller', this.logger),
+      },
+    );
+    controller.startInformers();
+    controller.startLeading();
+    return { kill: () => controller.stop(), stop: () => controller.stop() };
+  }
+
+  async killController(slot: ControllerSlot): Promise<void> {
+    const running = slot.running;
+    slot.running = undefined;
+    await running?.kill();
+  }
+
+  async startAgent(slot: NodeSlot): Promise<void> {
+    if (slot.agent) return;
+    slot.starts++;
+    const { sim } = slot;
+    const kernelFs = new KernelFs({
+      cgroupRoot: sim.cgroupRoot,
+      procRoot: sim.procRoot,
+      limits: slot.limits,
+      violations: slot.writeViolations,
+    });
+    const logger = this.logger.child({ node: slot.name, instance: slot.starts });
+    const registry = new Registry();
+    const agent = await NodeAgent.create({
+      nodeName: slot.name,
+      stateDir: sim.stateDir,
+      cgroupRoot: sim.cgroupRoot,
+      procRoot: sim.procRoot,
+      sysRoot: sim.sysRoot,
+      hierarchy: 'v2',
+      driver: 'cgroupfs',
+      fs: this.variant === 'union-cpusets-agent' ? unionCpusetsFs(kernelFs) : kernelFs,
+      logger,
+      registry,
+      backoffBaseMs: 200,
+      backoffMaxMs: 2000,
+    });
+    const http = new KubeHttp(this.server.kubeConfig());
+    const status = { killed: false };
+    const writeStatus = planStatusWriter(http, slot.name);
+    const cache = new KillablePlanCache(sim.stateDir);
+    const runtime = new AgentRuntime({
+      agent,
+      cache,
+      logger,
+      registry,
+      samplerFor: createSamplerSelector({ procRoot: sim.procRoot }),
+      kube: {
+        planSource: agentPlanSource(http, slot.name),
+        podSource: podSource(http, slot.name),
+        writeStatus: async (s: PlanStatus) => {
+          if (status.killed) throw new Error('agent process killed');
+          await writeStatus(s);
+        },
+      },
+      resyncMs: 500,
+      statusIntervalMs: 1000,
+      stallMs: 3000,
+    });
+    slot.agent = { runtime, fs: kernelFs, cache, status };
+    await runtime.start();
+  }
+
+  /** A crash: from now on nothing this instance does reaches the files or the API; then its timers are cleared. */
+  async killAgent(slot: NodeSlot): Promise<void> {
+    const running = slot.agent;
+    if (!running) return;
+    slot.agent = undefined;
+    running.fs.kill();
+    running.cache.killed = true;
+    running.status.killed = true;
+    await running.runtime.stop();
+    slot.checkedWrites += running.fs.writes;
+  }
+
+  async stopAgent(slot: NodeSlot): Promise<void> {
+    const running = slot.agent;
+    if (!running) return;
+    slot.agent = undefined;
+    await running.runtime.stop();
+    slot.checkedWrites += running.fs.writes;
+  }
+
+  /** Writes checked so far, including those of the instances still running. */
+  checkedWrites(): number {
+    return this.nodes.reduce((sum, n) => sum + n.checkedWrites + (n.agent?.fs.writes ?? 0), 0);
+  }
+
+  async close(): Promise<void> {
+    for (const slot of this.nodes) await this.stopAgent(slot);
+    for (const slot of this.controllers) {
+      const running = slot.running;
+      slot.running = undefined;
+      await running?.stop();
+    }
+    this.history.stop();
+    await this.server.close();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
