@@ -160,11 +160,18 @@ export async function startDemo(
     identity: 'demo',
     debounceMs: 50,
   });
+  // Simulated time for /proc/stat: one step at a time, so a slow step is never overtaken by the next.
+  let ticking: Promise<unknown> = Promise.resolve();
   const clock = setInterval(() => {
-    for (const node of nodes) void node.sim.advanceStat(10);
+    ticking = ticking
+      .then(() => Promise.all(nodes.map(node => node.sim.advanceStat(10))))
+      .catch((error: unknown) => {
+        logger.warn({ error: String(error) }, 'simulated /proc/stat not advanced');
+      });
   }, 100);
   const stop = async (): Promise<void> => {
     clearInterval(clock);
+    await ticking;
     await Promise.all(nodes.map(n => n.runtime.stop()));
     await controller.stop();
     await server.close();

@@ -68,9 +68,13 @@ async function writeDir(dir: string, files: Readonly<Record<string, string>>): P
 }
 
 /** The kernel's /proc files never read half-written; replace ours atomically too. */
+let replaceCount = 0;
+
 async function replaceFile(path: string, content: string): Promise<void> {
-  await writeFile(`${path}.tmp`, content);
-  await rename(`${path}.tmp`, path);
+  // A temporary name of its own per call, so two overlapping replacements never rename each other's file.
+  const temporary = `${path}.tmp-${process.pid}-${++replaceCount}`;
+  await writeFile(temporary, content);
+  await rename(temporary, path);
 }
 
 function qosSegments(kubeQoS: KubeQoS): string[] {
