@@ -3,25 +3,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from './run-cli.ts';
+import { examplePlanArgs, runCli } from './run-cli.ts';
 
 describe('nodeqos agent --once', () => {
   it('applies a plan file to a simulated node, reports per pod, and writes the BE quota at --pressure', () => {
     const dir = mkdtempSync(join(tmpdir(), 'nodeqos-once-'));
     const planFile = join(dir, 'plan.json');
-    const plan = runCli([
-      'plan',
-      '--policy',
-      'examples/policies',
-      '--node',
-      'examples/node.yaml',
-      '--pods',
-      'examples/pods.yaml',
-      '--topology',
-      'examples/topology-2numa.json',
-      '-o',
-      'json',
-    ]);
+    const plan = runCli([...examplePlanArgs, '-o', 'json']);
     writeFileSync(planFile, plan.stdout);
     const node = join(dir, 'node-a');
     expect(runCli(['sim-node', '--plan', planFile, '--dir', node]).code).toBe(0);

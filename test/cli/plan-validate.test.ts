@@ -4,19 +4,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { planSchema } from '../../src/api/plan.ts';
-import { repoRoot, runCli } from './run-cli.ts';
+import { examplePlanArgs, repoRoot, runCli } from './run-cli.ts';
 
-const planArgs = [
-  'plan',
-  '--policy',
-  'examples/policies',
-  '--node',
-  'examples/node.yaml',
-  '--pods',
-  'examples/pods.yaml',
-  '--topology',
-  'examples/topology-2numa.json',
-];
+const planArgs = examplePlanArgs;
 
 describe('nodeqos plan', () => {
   it('prints a schema-valid plan as JSON, the same plan as YAML, and a table for people', () => {

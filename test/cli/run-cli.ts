@@ -18,3 +18,16 @@ export function runCli(args: readonly string[], cwd = repoRoot): CliResult {
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
+
+/** `nodeqos plan` on the example node, its pods and the two-NUMA topology. */
+export const examplePlanArgs = [
+  'plan',
+  '--policy',
+  'examples/policies',
+  '--node',
+  'examples/node.yaml',
+  '--pods',
+  'examples/pods.yaml',
+  '--topology',
+  'examples/topology-2numa.json',
+] as const;

@@ -5,6 +5,7 @@ import { createFixedSampler } from '../../../src/agent/suppress/samplers/fixed.t
 import type { PressureSampler } from '../../../src/agent/suppress/samplers/sampler.ts';
 import { quotaAt } from '../../../src/plan/suppress.ts';
 import { flush, ManualScheduler } from './fake-time.ts';
+import { suppressDefaults } from '../../../src/api/defaults.ts';
 
 // 16 CPUs, LS requests 8, system 1: base 7000m -> ceiling 700000 us, step 10% of it, deadband 1% of 16 CPUs.
 const plan: SuppressPlan = {
@@ -13,13 +14,7 @@ const plan: SuppressPlan = {
   cfsPeriodUs: 100000,
   floorQuotaUs: 10000,
   ceilingQuotaUs: 700000,
-  curve: [
-    { pressure: 40, ratio: 1.0 },
-    { pressure: 50, ratio: 0.8 },
-    { pressure: 80, ratio: 0.3 },
-    { pressure: 85, ratio: 0.3 },
-    { pressure: 95, ratio: 0.1 },
-  ],
+  curve: suppressDefaults.curve.map(point => ({ ...point })),
   interpolation: 'linear',
   pressureSource: 'utilization',
   intervalMs: 200,

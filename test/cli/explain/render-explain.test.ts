@@ -1,25 +1,13 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { planSchema, type NodeIsolationPlan, type PlanPod } from '../../../src/api/plan.ts';
 import { renderExplain } from '../../../src/cli/explain/render-explain.ts';
-import { runCli } from '../run-cli.ts';
+import { examplePlanArgs, runCli } from '../run-cli.ts';
 
 const now = new Date('2026-11-20T12:00:00Z');
 
 /** A real plan from the example node (planner via the CLI), so the renderer sees every field the planner fills. */
 function examplePlan(): NodeIsolationPlan {
-  const result = runCli([
-    'plan',
-    '--policy',
-    'examples/policies',
-    '--node',
-    'examples/node.yaml',
-    '--pods',
-    'examples/pods.yaml',
-    '--topology',
-    'examples/topology-2numa.json',
-    '-o',
-    'json',
-  ]);
+  const result = runCli([...examplePlanArgs, '-o', 'json']);
   if (result.code !== 0) throw new Error(`nodeqos plan failed: ${result.stderr}`);
   return planSchema.parse(JSON.parse(result.stdout));
 }
