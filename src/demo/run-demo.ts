@@ -91,12 +91,7 @@ async function startNode(
   const registry = new Registry();
   const agent = await NodeAgent.create({
     nodeName: name,
-    stateDir: sim.stateDir,
-    cgroupRoot: sim.cgroupRoot,
-    procRoot: sim.procRoot,
-    sysRoot: sim.sysRoot,
-    hierarchy: 'v2',
-    driver: 'cgroupfs',
+    ...sim.agentRoots,
     registry,
     logger: logger.child({ node: name }),
   });

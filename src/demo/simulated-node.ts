@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatCpuList } from '../api/cpulist.ts';
+import type { NodeAgentOptions } from '../agent/apply-plan.ts';
 import type { KubeQoS } from '../api/group.ts';
 import { podUidPattern } from '../plan/pod-facts.ts';
 
@@ -21,6 +22,10 @@ export interface SimulatedNode {
   readonly procRoot: string;
   readonly sysRoot: string;
   readonly stateDir: string;
+  /** The roots and layout an agent needs to run on this node (spread into NodeAgent.create). */
+  readonly agentRoots: Required<
+    Pick<NodeAgentOptions, 'stateDir' | 'cgroupRoot' | 'procRoot' | 'sysRoot' | 'hierarchy' | 'driver'>
+  >;
   addPod(pod: SimulatedPod): Promise<void>;
   readPod(pod: Pick<SimulatedPod, 'uid' | 'kubeQoS'>): Promise<PodCgroupValues>;
   /** cpu.max of kubepods/besteffort: the BE tier quota. */
@@ -137,6 +142,7 @@ export async function createSimulatedNode(dir: string, cpus: number, numaNodes =
     procRoot,
     sysRoot,
     stateDir,
+    agentRoots: { stateDir, cgroupRoot, procRoot, sysRoot, hierarchy: 'v2', driver: 'cgroupfs' },
     async addPod(pod) {
       const base = podDir(pod);
       await writeDir(base, cgroupFiles(''));

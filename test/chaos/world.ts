@@ -290,12 +290,7 @@ export class ChaosWorld {
     const registry = new Registry();
     const agent = await NodeAgent.create({
       nodeName: slot.name,
-      stateDir: sim.stateDir,
-      cgroupRoot: sim.cgroupRoot,
-      procRoot: sim.procRoot,
-      sysRoot: sim.sysRoot,
-      hierarchy: 'v2',
-      driver: 'cgroupfs',
+      ...sim.agentRoots,
       fs: this.variant === 'union-cpusets-agent' ? unionCpusetsFs(kernelFs) : kernelFs,
       logger,
       registry,

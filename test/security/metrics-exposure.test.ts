@@ -216,12 +216,7 @@ beforeAll(async () => {
   agentRegistry = new Registry();
   const agent = await NodeAgent.create({
     nodeName: 'node-a',
-    stateDir: sim.stateDir,
-    cgroupRoot: sim.cgroupRoot,
-    procRoot: sim.procRoot,
-    sysRoot: sim.sysRoot,
-    hierarchy: 'v2',
-    driver: 'cgroupfs',
+    ...sim.agentRoots,
     registry: agentRegistry,
     logger,
   });

@@ -99,12 +99,7 @@ describe('AgentRuntime against an API server: only this node', () => {
     const registry = new Registry();
     const agent = await NodeAgent.create({
       nodeName: 'node-a',
-      stateDir: sim.stateDir,
-      cgroupRoot: sim.cgroupRoot,
-      procRoot: sim.procRoot,
-      sysRoot: sim.sysRoot,
-      hierarchy: 'v2',
-      driver: 'cgroupfs',
+      ...sim.agentRoots,
       registry,
       logger,
     });

@@ -44,12 +44,7 @@ async function startRuntime(): Promise<void> {
   const http = new KubeHttp(server.kubeConfig());
   const agent = await NodeAgent.create({
     nodeName: 'n1',
-    stateDir: sim.stateDir,
-    cgroupRoot: sim.cgroupRoot,
-    procRoot: sim.procRoot,
-    sysRoot: sim.sysRoot,
-    hierarchy: 'v2',
-    driver: 'cgroupfs',
+    ...sim.agentRoots,
     logger,
   });
   runtime = new AgentRuntime({
