@@ -1,5 +1,6 @@
 // Executor metrics (prom-client, nodeqos_ prefix) on a registry the agent passes in.
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { counterOnce, gaugeOnce, histogramOnce } from '../../observability/registered.ts';
 
 export interface PodLabels {
   readonly qos: string;
@@ -34,29 +35,25 @@ export class ExecutorMetrics {
   readonly #labelsByUid = new Map<string, PodLabels>();
 
   constructor(registry: Registry) {
-    const registers = [registry];
     const podLabels = ['qos', 'namespace', 'pod'] as const;
-    this.writes = new Counter({
+    this.writes = counterOnce(registry, {
       name: 'nodeqos_cgroup_writes_total',
       help: 'cgroup and /proc writes by knob (file name)',
       labelNames: ['knob'],
-      registers,
     });
-    this.writeErrors = new Counter({
+    this.writeErrors = counterOnce(registry, {
       name: 'nodeqos_cgroup_write_errors_total',
       help: 'Refused or failed cgroup and /proc writes by knob and errno (ERANGE: refused before writing)',
       labelNames: ['knob', 'errno'],
-      registers,
     });
-    this.applyDuration = new Histogram({
+    this.applyDuration = histogramOnce(registry, {
       name: 'nodeqos_apply_duration_seconds',
       help: 'Time to apply a plan, restore pods or write the BE tier quota',
       labelNames: ['operation'],
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-      registers,
     });
     const gauge = (name: string, help: string): PodGauge =>
-      new Gauge({ name, help, labelNames: podLabels, registers });
+      gaugeOnce(registry, { name, help, labelNames: podLabels });
     this.#shares = gauge(
       'nodeqos_pod_cpu_shares',
       'Applied pod cpu.shares (on cgroup v2 before conversion to cpu.weight)',
@@ -66,11 +63,10 @@ export class ExecutorMetrics {
       'Applied pod CFS quota in microseconds; -1 is unlimited',
     );
     this.#cpusetSize = gauge('nodeqos_pod_cpuset_cpus', 'Number of CPUs in the applied pod cpuset');
-    this.#memory = new Gauge({
+    this.#memory = gaugeOnce(registry, {
       name: 'nodeqos_pod_memory_bytes',
       help: 'Applied pod memory min/low/high/max in bytes; -1 is unlimited',
       labelNames: [...podLabels, 'knob'],
-      registers,
     });
     this.#oom = gauge('nodeqos_pod_oom_score_adj', 'Applied oom_score_adj of the pod processes');
     this.#blkioWeight = gauge(

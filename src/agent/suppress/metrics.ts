@@ -1,5 +1,6 @@
 // Prometheus series of the suppress loop, registered on the registry the agent passes in.
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Counter, Gauge, Registry } from 'prom-client';
+import { counterOnce, gaugeOnce } from '../../observability/registered.ts';
 
 export interface SuppressMetrics {
   readonly pressure: Gauge;
@@ -11,38 +12,31 @@ export interface SuppressMetrics {
 }
 
 export function createSuppressMetrics(registry: Registry): SuppressMetrics {
-  const registers = [registry];
   return {
-    pressure: new Gauge({
+    pressure: gaugeOnce(registry, {
       name: 'nodeqos_agent_cpu_pressure_percent',
       help: 'Last node CPU pressure the BE suppress loop sampled (percent, 0-100).',
-      registers,
     }),
-    quota: new Gauge({
+    quota: gaugeOnce(registry, {
       name: 'nodeqos_agent_be_quota_us',
       help: 'CFS quota of the BE tier last written by the suppress loop (microseconds per period; -1 unlimited).',
-      registers,
     }),
-    ratio: new Gauge({
+    ratio: gaugeOnce(registry, {
       name: 'nodeqos_agent_suppress_ratio',
       help: 'Share of the BE base the suppress curve allows at the last sampled pressure (0-1).',
-      registers,
     }),
-    writes: new Counter({
+    writes: counterOnce(registry, {
       name: 'nodeqos_agent_suppress_writes_total',
       help: 'BE tier quota writes that succeeded.',
-      registers,
     }),
-    writeErrors: new Counter({
+    writeErrors: counterOnce(registry, {
       name: 'nodeqos_agent_suppress_write_errors_total',
       help: 'BE tier quota writes that failed.',
-      registers,
     }),
-    sampleErrors: new Counter({
+    sampleErrors: counterOnce(registry, {
       name: 'nodeqos_agent_suppress_sample_errors_total',
       help: 'Pressure samples that could not be read or parsed.',
       labelNames: ['source'],
-      registers,
     }),
   };
 }
