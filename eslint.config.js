@@ -2,16 +2,28 @@
 import js from '@eslint/js';
 import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
+import { layersPlugin } from './scripts/eslint-layers.js';
 
 export default defineConfig(
-  { ignores: ['node_modules/', '.tools/', 'dist/', 'coverage/', 'charts/', '**/*.js', '!eslint.config.js'] },
+  {
+    ignores: [
+      'node_modules/',
+      '.tools/',
+      'dist/',
+      'coverage/',
+      'charts/',
+      '**/*.js',
+      '!eslint.config.js',
+      '!scripts/eslint-layers.js',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   ...tseslint.configs.stylisticTypeChecked,
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['eslint.config.js'] },
+        projectService: { allowDefaultProject: ['eslint.config.js', 'scripts/eslint-layers.js'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -29,6 +41,13 @@ export default defineConfig(
       'max-nested-callbacks': ['error', 4],
       'no-console': 'error',
     },
+  },
+  {
+    // Layers (docs/decisions/0007): api <- plan <- controller/agent <- demo/cli; each src folder imports only the
+    // folders listed in scripts/eslint-layers.js.
+    files: ['src/**/*.ts'],
+    plugins: { layers: layersPlugin },
+    rules: { 'layers/allowed-imports': 'error' },
   },
   {
     files: ['test/**/*.ts', 'bench/**/*.ts'],

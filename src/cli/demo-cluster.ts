@@ -1,18 +1,13 @@
 // The embedded default the demo runs on: examples/policies and examples/cluster (nodes and their pods).
 import { join } from 'node:path';
-import { nodeSchema, podSchema, type Node, type Pod } from '../api/inputs.ts';
-import type { NodeQoSPolicy } from '../api/policy.ts';
+import { nodeSchema, podSchema } from '../api/inputs.ts';
 import { validateObjects } from '../api/policy-validation.ts';
+import type { DemoCluster } from '../demo/run-demo.ts';
 import { readObjects } from './files.ts';
 import { UsageError } from './usage-error.ts';
 
 export const defaultExamplesDir = join(import.meta.dirname, '..', '..', 'examples');
 
-export interface DemoCluster {
-  readonly policies: NodeQoSPolicy[];
-  readonly nodes: Node[];
-  readonly pods: Pod[];
-}
 
 export function loadDemoCluster(examplesDir = defaultExamplesDir): DemoCluster {
   const validation = validateObjects(readObjects([join(examplesDir, 'policies')]));

@@ -8,7 +8,7 @@ import { Informer, type InformerSource } from '../kube/informer.ts';
 import type { CachedNode, CachedPlan, CachedPod, CachedPolicy } from '../kube/transforms.ts';
 import type { ClusterWriter } from '../kube/writers.ts';
 import type { PlanSpec } from '../api/plan.ts';
-import { canonicalJson } from './canonical.ts';
+import { canonicalJson } from '../api/canonical-json.ts';
 import { PodIndex, type ClusterState } from './cluster-state.ts';
 import type { EventRecorder } from './events.ts';
 import type { ControllerMetrics } from './metrics.ts';

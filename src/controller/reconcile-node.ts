@@ -5,7 +5,7 @@ import type { NodeQoSPolicy } from '../api/policy.ts';
 import { planNode } from '../plan/plan-node.ts';
 import { choosePolicy } from '../plan/select-policy.ts';
 import type { ClusterWriter } from '../kube/writers.ts';
-import { canonicalJson } from './canonical.ts';
+import { canonicalJson } from '../api/canonical-json.ts';
 import type { ClusterState } from './cluster-state.ts';
 
 export type ReconcileOutcome = 'written' | 'unchanged' | 'deleted' | 'absent';

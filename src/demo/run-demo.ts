@@ -12,16 +12,23 @@ import { PlanCache } from '../agent/runtime/plan-cache.ts';
 import { planStatusWriter } from '../agent/runtime/status-writer.ts';
 import { createSamplerSelector } from '../agent/suppress/samplers/select.ts';
 import { cpuToMilli } from '../api/quantity.ts';
-import type { Pod } from '../api/inputs.ts';
+import type { Node, Pod } from '../api/inputs.ts';
+import type { NodeQoSPolicy } from '../api/policy.ts';
 import type { KubeQoS } from '../api/group.ts';
 import type { NodeIsolationPlan } from '../api/plan.ts';
 import { runController, type RunningController } from '../controller/run-controller.ts';
 import { startDevServer, type DevServer } from '../devserver/index.ts';
 import { KubeHttp } from '../kube/http.ts';
 import { agentPlanSource, plansPath, podSource, policiesPath } from '../kube/sources.ts';
-import type { DemoCluster } from '../cli/demo-cluster.ts';
 import { kubeQoSOf } from '../plan/qos.ts';
 import { createSimulatedNode, type SimulatedNode } from './simulated-node.ts';
+
+/** What the demo seeds into the API server (the CLI loads it from examples/). */
+export interface DemoCluster {
+  readonly policies: NodeQoSPolicy[];
+  readonly nodes: Node[];
+  readonly pods: Pod[];
+}
 
 export interface DemoNode {
   readonly name: string;

@@ -4,8 +4,7 @@ import { nodeSchema, podSchema, type Node, type Pod } from '../api/inputs.ts';
 import { planSchema, type NodeIsolationPlan } from '../api/plan.ts';
 import { policySchema, type NodeQoSPolicy } from '../api/policy.ts';
 import { fieldProblems, type FieldProblem } from '../api/issues.ts';
-import { koordinatorQoSLabel, qosClassLabel } from '../plan/qos.ts';
-import { numaNodeAnnotation } from '../plan/cpusets.ts';
+import { koordinatorQoSLabel, numaNodeAnnotation, qosClassLabel } from '../api/labels.ts';
 
 export type CachedPod = Pod & { metadata: { resourceVersion: string } };
 export type CachedNode = Node & { metadata: { resourceVersion: string } };

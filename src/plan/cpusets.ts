@@ -4,7 +4,7 @@ import type { CpusetPolicy, QoSClass } from '../api/group.ts';
 import type { Topology } from '../api/topology.ts';
 import { pickCpus } from './cpu-picker.ts';
 
-export const numaNodeAnnotation = 'nodeqos.io/numa-node';
+export { numaNodeAnnotation } from '../api/labels.ts';
 
 export interface PinCandidate {
   readonly uid: string;

@@ -1,7 +1,7 @@
 // Everything the planner needs to know about one pod, derived once.
 import type { KubeQoS, QoSClass } from '../api/group.ts';
 import type { Pod } from '../api/inputs.ts';
-import { numaNodeAnnotation } from './cpusets.ts';
+import { numaNodeAnnotation } from '../api/labels.ts';
 import { kubeQoSOf, qosClassOf } from './qos.ts';
 import { podResources, type PodResources } from './resources.ts';
 

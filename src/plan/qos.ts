@@ -2,8 +2,9 @@
 import { qosClasses, type KubeQoS, type QoSClass } from '../api/group.ts';
 import type { Pod } from '../api/inputs.ts';
 
-export const qosClassLabel = 'nodeqos.io/qos-class';
-export const koordinatorQoSLabel = 'koordinator.sh/qosClass';
+import { koordinatorQoSLabel, qosClassLabel } from '../api/labels.ts';
+
+export { koordinatorQoSLabel, qosClassLabel };
 
 type Container = Pod['spec']['containers'][number];
 

@@ -1,7 +1,7 @@
 // The end state a run must converge to, read straight from the API server's store and the nodes' files: every
 // node has the plan the planner computes from the final objects, its agent reports that generation applied and
 // not degraded, and its cgroup files hold exactly the plan's values.
-import { canonicalJson } from '../../src/controller/canonical.ts';
+import { canonicalJson } from '../../src/api/canonical-json.ts';
 import type { NodeIsolationPlan } from '../../src/api/plan.ts';
 import { transformNode, transformPlan, transformPod, transformPolicy } from '../../src/kube/transforms.ts';
 import { planNode } from '../../src/plan/plan-node.ts';

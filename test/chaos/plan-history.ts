@@ -2,7 +2,7 @@
 // store, not to a watch: a watch under injected faults may legitimately skip versions (a relist after 410 folds
 // them into one), and the invariants must hold for each version the agents could have applied.
 import type { DevServer, StoredEvent } from '../../src/devserver/index.ts';
-import { canonicalJson } from '../../src/controller/canonical.ts';
+import { canonicalJson } from '../../src/api/canonical-json.ts';
 
 export const plansResource = 'nodeisolationplans.nodeqos.io';
 

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { NodeIsolationPlan } from '../../api/plan.ts';
 import type { Topology } from '../../api/topology.ts';
-import { canonicalJson } from '../../controller/canonical.ts';
+import { canonicalJson } from '../../api/canonical-json.ts';
 import { errorMessage } from '../../kube/errors.ts';
 import { Informer, type InformerSource } from '../../kube/informer.ts';
 import type { CachedPlan, CachedPod, InvalidPlan } from '../../kube/transforms.ts';
@@ -16,7 +16,7 @@ import type { SamplerFor } from '../suppress/samplers/select.ts';
 import type { PlanCache } from './plan-cache.ts';
 import { planStatus, type PlanStatus } from './plan-status.ts';
 import { applyNetClassids } from './net-classids.ts';
-import { provisionalPods } from './provisional-pods.ts';
+import { provisionalPods } from '../../plan/provisional-pods.ts';
 
 export interface AgentRuntimeOptions {
   readonly agent: NodeAgent;

@@ -1,10 +1,10 @@
 // What a pod leaving the plan gets back: the values recorded before the agent's first write, or, when the record is
 // missing or untrustworthy, what kubelet would set where that is derivable without the pod spec.
-import type { Knobs } from '../executor/knobs.ts';
-import type { PodDesired } from '../executor/pod-desired.ts';
-import type { UnsupportedKnob } from '../executor/report.ts';
-import { oomKnob } from '../oom/oom-score.ts';
-import { podDirKey, type PodRecord } from './original-values.ts';
+import type { Knobs } from './knobs.ts';
+import type { PodDesired } from './pod-desired.ts';
+import type { UnsupportedKnob } from './report.ts';
+import { oomKnob } from './oom-score.ts';
+import { podDirKey, type PodRecord } from '../restore/original-values.ts';
 
 /** The recorded originals; without a record (the agent never wrote the pod) nothing is to be put back. */
 export function recordDesired(record: PodRecord | undefined): PodDesired {

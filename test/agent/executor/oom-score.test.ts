@@ -12,7 +12,7 @@ import { ExecutorMetrics } from '../../../src/agent/executor/metrics.ts';
 import { RewriteTracker } from '../../../src/agent/executor/rewrite-tracker.ts';
 import { CgroupSession } from '../../../src/agent/executor/session.ts';
 import { nodeFs, type AgentFs } from '../../../src/agent/fs.ts';
-import { applyOomScoreAdj } from '../../../src/agent/oom/oom-score.ts';
+import { applyOomScoreAdj } from '../../../src/agent/executor/oom-score.ts';
 import { OriginalValues } from '../../../src/agent/restore/original-values.ts';
 import { MemoryFs } from '../helpers/memory-fs.ts';
 import { uids } from '../helpers/plans.ts';

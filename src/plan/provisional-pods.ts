@@ -1,12 +1,12 @@
 // Pods that reached the node after the controller's last plan get their class's values from the plan at once:
 // cpu.shares from the class weight, their pool's cpuset, kubelet's quota and memory limit, the class's
 // oom_score_adj, blkio and net. They are never pinned and get no memory protection until the controller plans them.
-import type { PlanPod, PlanSpec } from '../../api/plan.ts';
-import type { Pod } from '../../api/inputs.ts';
-import { quotaFor, sharesFor } from '../../plan/cpu.ts';
-import { pageSize } from '../../plan/memory.ts';
-import { podFacts, type PodFacts } from '../../plan/pod-facts.ts';
-import { podCfsPeriodUs } from '../../plan/plan-node.ts';
+import type { PlanPod, PlanSpec } from '../api/plan.ts';
+import type { Pod } from '../api/inputs.ts';
+import { quotaFor, sharesFor } from './cpu.ts';
+import { pageSize } from './memory.ts';
+import { podFacts, type PodFacts } from './pod-facts.ts';
+import { podCfsPeriodUs } from './plan-node.ts';
 
 function pageFloor(bytes: number | null): number | null {
   return bytes === null ? null : Math.floor(bytes / pageSize) * pageSize;

@@ -4,7 +4,7 @@
 import { resolveUnder } from '../cgroup/safe-path.ts';
 import type { Controller } from '../cgroup/layout.ts';
 import { errnoOf, messageOf } from '../fs.ts';
-import type { CgroupSession } from '../executor/session.ts';
+import type { CgroupSession } from './session.ts';
 
 export const oomKnob = 'oom_score_adj';
 const pidPattern = /^[1-9][0-9]{0,9}$/;
