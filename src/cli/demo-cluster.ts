@@ -8,7 +8,6 @@ import { UsageError } from './usage-error.ts';
 
 export const defaultExamplesDir = join(import.meta.dirname, '..', '..', 'examples');
 
-
 export function loadDemoCluster(examplesDir = defaultExamplesDir): DemoCluster {
   const validation = validateObjects(readObjects([join(examplesDir, 'policies')]));
   if (validation.problems.length > 0) {
