@@ -12,6 +12,9 @@ import { discoverTopology } from './discovery/topology.ts';
 import { CgroupExecutor, type BeTierReport } from './executor/executor.ts';
 import { knobLabel, type PodReport } from './executor/report.ts';
 import { nodeFs, type AgentFs } from './fs.ts';
+import { netClsUnsupportedOnV2 } from './net/net-cls.ts';
+import type { PlanNetClass } from './net/layout.ts';
+import type { NetApplyResult, NetQos } from './net/net-qos.ts';
 import { OriginalValues } from './restore/original-values.ts';
 
 export interface NodeAgentOptions {
@@ -33,6 +36,8 @@ export interface NodeAgentOptions {
   readonly backoffBaseMs?: number | undefined;
   readonly backoffMaxMs?: number | undefined;
   readonly now?: (() => number) | undefined;
+  /** Network QoS: the interface's HTB tree, and each pod tagged with its class's net_cls.classid. */
+  readonly netQos?: NetQos | undefined;
 }
 
 export interface PodFailureSummary {
@@ -70,12 +75,16 @@ function podKey(report: PodReport): string {
   return `${report.namespace}/${report.name}`.slice(0, 320);
 }
 
-function summarise(
-  nodeName: string,
-  pods: PodReport[],
-  restored: PodReport[],
-  stateProblem: string | undefined,
-): PlanApplied {
+interface SummaryInput {
+  readonly nodeName: string;
+  readonly pods: PodReport[];
+  readonly restored: PodReport[];
+  readonly stateProblem: string | undefined;
+  /** What this node cannot do at all (not per pod): reported on every pass, never retried. */
+  readonly nodeUnsupported: readonly string[];
+}
+
+function summarise({ nodeName, pods, restored, stateProblem, nodeUnsupported }: SummaryInput): PlanApplied {
   const all = [...pods, ...restored];
   const counts = { applied: 0, restored: 0, failed: 0, vanished: 0, backoff: 0 };
   for (const report of all) counts[report.outcome]++;
@@ -89,7 +98,10 @@ function summarise(
     )
     .slice(0, maxPodFailures);
   const unsupported = [
-    ...new Set(all.flatMap(report => report.unsupported.map(u => `${u.knob}: ${u.reason}`.slice(0, 256)))),
+    ...new Set([
+      ...nodeUnsupported,
+      ...all.flatMap(report => report.unsupported.map(u => `${u.knob}: ${u.reason}`.slice(0, 256))),
+    ]),
   ].slice(0, maxUnsupported);
   const degraded = counts.failed > 0 || counts.backoff > 0 || stateProblem !== undefined;
   return {
@@ -154,6 +166,8 @@ export class NodeAgent {
       backoffBaseMs: options.backoffBaseMs,
       backoffMaxMs: options.backoffMaxMs,
       now: options.now,
+      netClassids: options.netQos !== undefined,
+      net: options.netQos,
     });
     logger.info(
       { hierarchy: mode.hierarchy, driver: mode.driver, kubepods: mode.kubepodsDir, root: mode.cgroupRoot },
@@ -185,7 +199,7 @@ export class NodeAgent {
       tierPeriodUs: spec.cpuSuppress.cfsPeriodUs,
     });
     this.#lastPlan = parsed.data;
-    return summarise(this.nodeName, result.applied, result.restored, this.#store.loadProblem);
+    return this.#summary(result);
   }
 
   /** Re-applies the last accepted plan: new processes get their oom_score_adj, drifted values are rewritten. */
@@ -198,7 +212,43 @@ export class NodeAgent {
     const result = await this.executor.reconcile({ pods: [] });
     this.#lastPlan = undefined;
     const tier = await this.executor.writeBeTierQuota(-1);
-    return { ...summarise(this.nodeName, result.applied, result.restored, this.#store.loadProblem), tier };
+    try {
+      await this.executor.removeNetwork();
+    } catch (error) {
+      // The cgroups are restored whatever tc says; the next restore (or agent --restore) tries again.
+      this.#logger.error({ err: error }, 'network QoS not removed');
+    }
+    return { ...this.#summary(result), tier };
+  }
+
+  /** The plan's egress classes on the interface (undefined without network QoS). */
+  applyNetwork(classes: readonly PlanNetClass[]): Promise<NetApplyResult | undefined> {
+    return this.executor.applyNetwork(classes);
+  }
+
+  #summary(result: { applied: PodReport[]; restored: PodReport[] }): PlanApplied {
+    return summarise({
+      nodeName: this.nodeName,
+      pods: result.applied,
+      restored: result.restored,
+      stateProblem: this.#store.loadProblem,
+      nodeUnsupported: this.nodeUnsupported,
+    });
+  }
+
+  /** What this node cannot enforce whatever the plan says (reported once per knob, never retried). */
+  get nodeUnsupported(): string[] {
+    if (
+      this.#options.netQos === undefined ||
+      (this.executor.knobs.version === 'v1' && this.executor.knobs.netClassid)
+    )
+      return [];
+    return [
+      this.mode.version === 'v2'
+        ? `net_cls.classid: ${netClsUnsupportedOnV2}`
+        : `net_cls.classid: no cgroup v1 hierarchy carries net_cls under ${this.mode.cgroupRoot}; the agent does not ` +
+          'mount one (that needs CAP_SYS_ADMIN, docs/decisions/0008): pods are not tagged',
+    ].map(line => line.slice(0, 256));
   }
 
   /** For the suppress loop: the BE tier quota in microseconds per the plan's suppress period, -1 for unlimited. */

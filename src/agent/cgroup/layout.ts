@@ -16,8 +16,10 @@ import {
 
 export type CgroupVersion = 'v1' | 'v2';
 export type CgroupDriver = 'cgroupfs' | 'systemd';
-export const v1Controllers = ['cpu', 'cpuset', 'memory', 'blkio'] as const;
+export const v1Controllers = ['cpu', 'cpuset', 'memory', 'blkio', 'net_cls'] as const;
 export type Controller = (typeof v1Controllers)[number];
+/** What a v1 layout assumes without discovery: net_cls is used only where a hierarchy carrying it is mounted. */
+const assumedV1Controllers = ['cpu', 'cpuset', 'memory', 'blkio'] as const;
 
 export interface LayoutOptions {
   readonly cgroupRoot: string;
@@ -57,7 +59,7 @@ export class CgroupLayout {
       options.kubepodsDir ?? defaultKubepodsDir(options.driver),
       'kubepods dir',
     );
-    const mounts = options.v1Mounts ?? Object.fromEntries(v1Controllers.map(c => [c, c]));
+    const mounts = options.v1Mounts ?? Object.fromEntries(assumedV1Controllers.map(c => [c, c]));
     for (const name of Object.values(mounts)) assertPlainName(name, 'controller mount dir');
     this.#mounts = mounts;
   }

@@ -177,6 +177,21 @@ export function deviceRatesCodec(maxRate: number): Codec<DeviceRates> {
 }
 
 export const bpsRatesCodec = deviceRatesCodec(Number.MAX_SAFE_INTEGER);
+
+/**
+ * v1 net_cls.classid: 0xAAAABBBB tags the pod's sockets for the tc cgroup filter (class AAAA:BBBB). The kernel reads
+ * it back in decimal; it is written in decimal too, so what is written is what reads back.
+ */
+export const classidCodec: Codec<number> = {
+  ...intCodec(0, unsignedIntMax, 'net_cls.classid'),
+  parse: text => {
+    const trimmed = text.trim();
+    return /^0x[0-9a-fA-F]{1,8}$/.test(trimmed)
+      ? Number.parseInt(trimmed.slice(2), 16)
+      : parseInteger(trimmed, 'net_cls.classid');
+  },
+  show: value => `0x${value.toString(16).padStart(8, '0')}`,
+};
 /** The kernel stores iops limits as unsigned int and clamps larger values silently: refuse them instead. */
 export const iopsRatesCodec = deviceRatesCodec(unsignedIntMax);
 

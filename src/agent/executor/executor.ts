@@ -8,6 +8,8 @@ import type { CgroupLayout, Controller } from '../cgroup/layout.ts';
 import { PathRefusedError } from '../cgroup/safe-path.ts';
 import { listBlockDevices, type BlockDevice } from '../discovery/block-devices.ts';
 import { errnoOf, messageOf, type AgentFs } from '../fs.ts';
+import type { PlanNetClass } from '../net/layout.ts';
+import type { NetApplyResult, NetQos } from '../net/net-qos.ts';
 import { applyOomScoreAdj, oomKnob } from './oom-score.ts';
 import type { OriginalValues, PodIdentity } from '../restore/original-values.ts';
 import { kubeletDefaults, recordDesired } from './restore-desired.ts';
@@ -17,7 +19,7 @@ import { knobsFor, type Knobs } from './knobs.ts';
 import { quotaRatio } from './leveled.ts';
 import { ExecutorMetrics, type AppliedValues } from './metrics.ts';
 import { effectiveQuota, planDesired, type PodDesired } from './pod-desired.ts';
-import { cpusetOps, plainOps, v1CpuOps, v2CpuOps } from './pod-ops.ts';
+import { cpusetOps, netClassidOps, plainOps, v1CpuOps, v2CpuOps } from './pod-ops.ts';
 import { emptyPodReport, type PodReport } from './report.ts';
 import { RewriteTracker } from './rewrite-tracker.ts';
 import { CgroupSession, OwnerVanishedError, type SessionDeps, type WriteOp } from './session.ts';
@@ -37,6 +39,10 @@ export interface ExecutorOptions {
   readonly backoffBaseMs?: number | undefined;
   readonly backoffMaxMs?: number | undefined;
   readonly now?: (() => number) | undefined;
+  /** Tag pods with their class's net_cls.classid (network QoS on; only where a net_cls hierarchy is mounted). */
+  readonly netClassids?: boolean | undefined;
+  /** The interface's egress HTB tree (network QoS on): its tc commands run here, serialised with every other write. */
+  readonly net?: NetQos | undefined;
 }
 
 export interface ReconcileInput {
@@ -81,7 +87,11 @@ export class CgroupExecutor {
   constructor(options: ExecutorOptions) {
     const now = options.now ?? Date.now;
     this.#options = options;
-    this.knobs = knobsFor(options.layout.version, options.pageSize ?? 4096);
+    this.knobs = knobsFor(
+      options.layout.version,
+      options.pageSize ?? 4096,
+      options.netClassids === true && options.layout.hasController('net_cls'),
+    );
     this.metrics = new ExecutorMetrics(options.registry);
     this.#deps = {
       fs: options.fs,
@@ -180,6 +190,7 @@ export class CgroupExecutor {
         ...(await cpusetOps(session, k.cpus, k.mems, desired)),
         ...(await v1CpuOps(session, k, desired)),
         ...(await plainOps(session, plain, desired)),
+        ...(await netClassidOps(session, k.netClassid, desired)),
       ];
     }
     const plain = [k.memoryMin, k.memoryLow, k.memoryHigh, k.memoryMax, k.bfqWeight, k.ioWeight, k.ioMax];
@@ -328,6 +339,31 @@ export class CgroupExecutor {
     this.#applied.delete(uid);
     this.metrics.removePod(uid);
     return report;
+  }
+
+  /** Brings the interface's HTB tree to the plan's classes (undefined without network QoS). */
+  applyNetwork(classes: readonly PlanNetClass[]): Promise<NetApplyResult | undefined> {
+    const net = this.#options.net;
+    if (!net) return Promise.resolve(undefined);
+    return this.#exclusive('net', () => this.#counted(() => net.apply(classes)));
+  }
+
+  /** Deletes the HTB tree (plan deleted, restore): the interface gets the kernel's default root qdisc back. */
+  removeNetwork(): Promise<NetApplyResult | undefined> {
+    const net = this.#options.net;
+    if (!net) return Promise.resolve(undefined);
+    return this.#exclusive('net', () => this.#counted(() => net.remove()));
+  }
+
+  async #counted(run: () => Promise<NetApplyResult>): Promise<NetApplyResult> {
+    try {
+      const result = await run();
+      if (result.commands.length > 0) this.metrics.writes.inc({ knob: 'tc' }, result.commands.length);
+      return result;
+    } catch (error) {
+      this.metrics.writeErrors.inc({ knob: 'tc', errno: errnoOf(error) });
+      throw error;
+    }
   }
 
   /**

@@ -3,6 +3,7 @@
 import type { CgroupVersion, Controller } from '../cgroup/layout.ts';
 import {
   bpsRatesCodec,
+  classidCodec,
   bytesCodec,
   cpuListCodec,
   cpuMaxCodec,
@@ -53,6 +54,8 @@ export interface V1Knobs {
     readonly key: 'readBps' | 'writeBps' | 'readIops' | 'writeIops';
     readonly knob: Knob<DeviceRates>;
   }[];
+  /** net_cls.classid: only with network QoS on and a net_cls hierarchy mounted (the agent never mounts one). */
+  readonly netClassid?: Knob<number> | undefined;
 }
 
 export interface V2Knobs {
@@ -73,9 +76,10 @@ export interface V2Knobs {
 
 export type Knobs = V1Knobs | V2Knobs;
 
-export function v1Knobs(pageSize: number): V1Knobs {
+export function v1Knobs(pageSize: number, netClassids = false): V1Knobs {
   return {
     version: 'v1',
+    netClassid: netClassids ? knob('net_cls.classid', 'net_cls', classidCodec) : undefined,
     shares: knob('cpu.shares', 'cpu', intCodec(2, 262144, 'cpu.shares')),
     quota: knob('cpu.cfs_quota_us', 'cpu', quotaCodec),
     period: knob('cpu.cfs_period_us', 'cpu', periodCodec),
@@ -114,8 +118,9 @@ export function v2Knobs(pageSize: number): V2Knobs {
   };
 }
 
-export function knobsFor(version: CgroupVersion, pageSize: number): Knobs {
-  return version === 'v1' ? v1Knobs(pageSize) : v2Knobs(pageSize);
+/** netClassids: write net_cls.classid (v1 only; the caller checks that a net_cls hierarchy is mounted). */
+export function knobsFor(version: CgroupVersion, pageSize: number, netClassids = false): Knobs {
+  return version === 'v1' ? v1Knobs(pageSize, netClassids) : v2Knobs(pageSize);
 }
 
 /** Every knob by file name: restoring a record looks its codec up here. */
@@ -133,6 +138,7 @@ export function knobsByFile(knobs: Knobs): Map<string, Knob<unknown>> {
           knobs.memorySoftLimit,
           ...knobs.blkioWeights,
           ...knobs.throttles.map(t => t.knob),
+          ...(knobs.netClassid ? [knobs.netClassid] : []),
         ]
       : [
           knobs.weight,

@@ -111,6 +111,7 @@ function v1Desired(pod: PlanPod, knobs: V1Knobs, facts: PlanFacts): PodDesired {
   unsupported.push(...throttle.unresolved);
   for (const { key, knob } of knobs.throttles)
     values.set(knob.file, throttle.rates[key] satisfies DeviceRates);
+  if (knobs.netClassid) values.set(knobs.netClassid.file, Number.parseInt(pod.net.classid.slice(2), 16));
   return { mode: 'apply', pod: values, containers: new Map(), unsupported, oomScoreAdj: pod.oomScoreAdj };
 }
 

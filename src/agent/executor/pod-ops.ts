@@ -334,6 +334,25 @@ export async function v2CpuOps(
   return [weightOp, ...withBurst(burst.op, burst.down, quotaOps)].filter(isFilled);
 }
 
+/**
+ * net_cls.classid on the pod's directory in the net_cls hierarchy. A pod that started before that hierarchy was
+ * mounted has no directory there: reported as unsupported for the pod, never taken for a vanished pod.
+ */
+export async function netClassidOps(
+  session: CgroupSession,
+  knob: Knob<number> | undefined,
+  desired: PodDesired,
+): Promise<WriteOp[]> {
+  if (knob === undefined || !desired.pod.has(knob.file)) return [];
+  const dir = session.dir(knob.controller, null);
+  if (!(await session.deps.fs.exists(dir))) {
+    session.unsupported(knob.file, `the pod has no cgroup in the net_cls hierarchy (${dir})`);
+    return [];
+  }
+  const op = await session.simple(knob, null, wanted(session, knob, desired.pod.get(knob.file), null));
+  return op ? [op] : [];
+}
+
 /** Plain pod-level knobs (memory, blkio weight, throttles): one read, one compare, at most one write each. */
 export async function plainOps(
   session: CgroupSession,

@@ -39,6 +39,8 @@ export function kubeletDefaults(knobs: Knobs, parentCpus: string | undefined): D
   if (knobs.version === 'v1') {
     pod.set(knobs.memorySoftLimit.file, null);
     for (const { knob } of knobs.throttles) pod.set(knob.file, {});
+    // kubelet never tags pods: 0 (untagged) is what a fresh cgroup holds.
+    if (knobs.netClassid) pod.set(knobs.netClassid.file, 0);
     for (const knob of [knobs.shares, knobs.quota, knobs.period, knobs.memoryLimit])
       leftAsIs.push({ knob: knob.file, reason: notDerivable });
     leftAsIs.push({ knob: 'blkio.weight', reason: notDerivable });

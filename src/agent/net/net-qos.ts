@@ -105,6 +105,21 @@ export class NetQos {
     return { commands, status, linkBitsPerSec: link.bitsPerSec };
   }
 
+  /**
+   * Takes the HTB tree away (plan deleted, agent --restore): deleting the root qdisc gives the interface the kernel's
+   * default root qdisc back, with no class or filter left. Only a root qdisc that is ours (htb 1:) is deleted.
+   */
+  async remove(): Promise<NetApplyResult> {
+    const { qdisc } = await this.readState();
+    if (qdisc?.kind !== 'htb' || qdisc.handle !== qdiscHandle)
+      return { commands: [], status: [], linkBitsPerSec: 0 };
+    const commands = await this.#runAll([
+      { purpose: 'qdisc', args: ['qdisc', 'del', 'dev', this.#dev, 'root'] },
+    ]);
+    this.#log.info({ dev: this.#dev }, 'network QoS removed: HTB tree deleted, default root qdisc back');
+    return { commands, status: [], linkBitsPerSec: 0 };
+  }
+
   /** The root qdisc, and the classes and filters of HTB 1: when it is the root. */
   async readState(): Promise<TcState> {
     const dev = this.#dev;

@@ -10,12 +10,10 @@ import { errorMessage } from '../../kube/errors.ts';
 import { Informer, type InformerSource } from '../../kube/informer.ts';
 import type { CachedPlan, CachedPod, InvalidPlan } from '../../kube/transforms.ts';
 import type { NodeAgent, PlanApplyReport, PlanRefused } from '../apply-plan.ts';
-import type { NetQos } from '../net/net-qos.ts';
 import { SuppressLoop } from '../suppress/loop.ts';
 import type { SamplerFor } from '../suppress/samplers/select.ts';
 import type { PlanCache } from './plan-cache.ts';
 import { planStatus, type PlanStatus } from './plan-status.ts';
-import { applyNetClassids } from './net-classids.ts';
 import { provisionalPods } from '../../plan/provisional-pods.ts';
 
 export interface AgentRuntimeOptions {
@@ -31,9 +29,6 @@ export interface AgentRuntimeOptions {
     readonly podSource: InformerSource<CachedPod>;
     readonly writeStatus: (status: PlanStatus) => Promise<void>;
   };
-  readonly netQos?: NetQos;
-  /** The host /proc (for finding the net_cls mount); default /proc. */
-  readonly procRoot?: string;
   /** Re-apply period: new processes get their oom_score_adj, drifted values are rewritten (default 10 s). */
   readonly resyncMs?: number;
   /** Longest time between status writes while only pressure/quota change (default 10 s). */
@@ -248,19 +243,12 @@ export class AgentRuntime {
   }
 
   private async applyNetwork(plan: NodeIsolationPlan): Promise<void> {
-    if (!this.options.netQos) return;
     try {
-      const result = await this.options.netQos.apply(plan.spec.net.classes);
-      const classids = await applyNetClassids(
-        this.options.agent.mode,
-        plan.spec.pods,
-        this.options.procRoot ?? '/proc',
-      );
-      this.netUnsupported = [
-        ...result.status.filter(s => s.status === 'unsupported').map(s => `net ${s.item}: ${s.message}`),
-        ...classids.unsupported,
-        ...classids.failures.map(f => `${f.pod} ${f.knob}: ${f.message}`),
-      ].map(line => line.slice(0, 256));
+      const result = await this.options.agent.applyNetwork(plan.spec.net.classes);
+      if (!result) return;
+      this.netUnsupported = result.status
+        .filter(s => s.status === 'unsupported')
+        .map(s => `net ${s.item}: ${s.message}`.slice(0, 256));
       if (result.commands.length > 0)
         this.options.logger.info({ commands: result.commands.length }, 'network QoS changed');
     } catch (error) {

@@ -134,7 +134,13 @@ export async function runAgentCommand(options: AgentCommandOptions): Promise<num
   const registry = new Registry();
   const logger = createLogger('nodeqos-agent', options.logLevel);
   const http = new KubeHttp(loadKubeConfig(options.kubeconfig));
-  const agent = await NodeAgent.create(agentOptions(options, nodeName, registry, options.logLevel));
+  const netQos = options.networkQos
+    ? new NetQos({ dev: await networkInterface(options), logger })
+    : undefined;
+  const agent = await NodeAgent.create({
+    ...agentOptions(options, nodeName, registry, options.logLevel),
+    netQos,
+  });
   const runtime = new AgentRuntime({
     agent,
     cache: new PlanCache(options.stateDir),
@@ -147,8 +153,6 @@ export async function runAgentCommand(options: AgentCommandOptions): Promise<num
       writeStatus: planStatusWriter(http, nodeName),
     },
     resyncMs: options.resyncMs,
-    procRoot: options.procRoot,
-    ...(options.networkQos ? { netQos: new NetQos({ dev: await networkInterface(options), logger }) } : {}),
   });
   await runtime.start();
   const metrics = await startMetricsServer([registry], options.metricsPort, () => runtime.ready);

@@ -1,44 +1,75 @@
-// Run by net-cls.test.ts under `unshare --mount --propagation private`: the net_cls hierarchy it mounts is visible
-// only in that private mount namespace (never on /sys/fs/cgroup). The kernel keeps a v1 hierarchy alive when it is
-// unmounted while a removed child is still being released, so the script waits for the release before unmounting
-// and then checks that the hierarchy is gone. Prints one JSON line.
+// Run by net-cls.test.ts under `unshare --mount --propagation private`. In that private mount namespace only, it mounts
+// a net_cls hierarchy and a second view of the cpu hierarchy under a temp dir, makes a nodeqos-test-* kubepods tree with
+// one BestEffort pod in both, and lets the real agent apply, re-apply and delete a plan. The agent itself never mounts
+// anything. Everything it made is removed again; the kernel keeps a v1 hierarchy alive while a removed child is being
+// released, so it waits for the release before unmounting. Prints one JSON line.
+import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ensureNetClsMounted, writeNetClassid } from '../../../src/agent/net/net-cls.ts';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { NodeAgent, type PlanApplied } from '../../../src/agent/apply-plan.ts';
+import { NetQos } from '../../../src/agent/net/net-qos.ts';
 import { execRunner } from '../../../src/agent/net/runner.ts';
+import { plan, planPod, uids } from '../helpers/plans.ts';
 
-/** [hierarchy id, number of cgroups] of net_cls from /proc/cgroups. */
-async function netClsHierarchy(): Promise<[number, number]> {
+async function netClsCgroups(): Promise<number> {
   const line = (await readFile('/proc/cgroups', 'utf8')).split('\n').find(l => l.startsWith('net_cls\t'));
-  const [, id, count] = (line ?? '').split('\t');
-  return [Number(id), Number(count)];
-}
-
-async function waitForRelease(): Promise<void> {
-  for (let i = 0; i < 150 && (await netClsHierarchy())[1] > 1; i++) await sleep(20);
+  return Number((line ?? '').split('\t')[2]);
 }
 
 const base = await mkdtemp(join(tmpdir(), 'nodeqos-test-netcls-'));
-let mountPoint: string | undefined;
-let ours = false;
-let pod: string | undefined;
+const kubepods = `nodeqos-test-${randomBytes(4).toString('hex')}`;
+const mounted: string[] = [];
+const made: string[] = [];
 try {
-  const mount = await ensureNetClsMounted({ cgroupRoot: base });
-  mountPoint = mount.mountPoint;
-  ours = mount.mounted;
-  pod = join(mountPoint, 'nodeqos-test-pod');
-  await mkdir(pod);
-  const first = await writeNetClassid({ version: 1, root: mountPoint, dir: pod, classid: '0x00010004' });
-  const raw = await readFile(join(pod, 'net_cls.classid'), 'utf8');
-  const second = await writeNetClassid({ version: 1, root: mountPoint, dir: pod, classid: '0x00010004' });
-  process.stdout.write(`${JSON.stringify({ mount, first, raw, second })}\n`);
-} finally {
-  if (pod !== undefined) await rmdir(pod);
-  if (ours && mountPoint !== undefined) {
-    await waitForRelease();
-    await execRunner('umount', [mountPoint]);
+  for (const controller of ['cpu', 'net_cls']) {
+    const at = join(base, controller);
+    await mkdir(at);
+    await execRunner('mount', ['-t', 'cgroup', '-o', controller, controller, at]);
+    mounted.push(at);
+    let dir = at;
+    for (const segment of [kubepods, 'besteffort', `pod${uids.be}`]) {
+      dir = join(dir, segment);
+      await mkdir(dir);
+      made.push(dir);
+    }
   }
+  const agent = await NodeAgent.create({
+    nodeName: 'n',
+    stateDir: join(base, 'state'),
+    cgroupRoot: base,
+    hierarchy: 'v1',
+    driver: 'cgroupfs',
+    kubepodsDir: kubepods,
+    registry: new Registry(),
+    logger: pino({ level: 'silent' }),
+    netQos: new NetQos({ dev: 'lo', run: () => Promise.reject(new Error('tc is not part of this test')) }),
+  });
+  const pods = [planPod({ uid: uids.be, name: 'be', qosClass: 'BE', kubeQoS: 'BestEffort' })];
+  const file = join(base, 'net_cls', kubepods, 'besteffort', `pod${uids.be}`, 'net_cls.classid');
+  const before = (await readFile(file, 'utf8')).trim();
+  const first = (await agent.applyPlan(plan('n', pods))) as PlanApplied;
+  const applied = (await readFile(file, 'utf8')).trim();
+  const second = (await agent.applyPlan(plan('n', pods))) as PlanApplied;
+  const deleted = await agent.deletePlan();
+  const restored = (await readFile(file, 'utf8')).trim();
+  const knob = (refs: readonly { knob: string }[]): boolean => refs.some(r => r.knob === 'net_cls.classid');
+  process.stdout.write(
+    `${JSON.stringify({
+      before,
+      applied,
+      restored,
+      firstWrote: knob(first.pods[0]?.written ?? []),
+      secondSkipped: knob(second.pods[0]?.skipped ?? []),
+      restoreWrote: knob(deleted.restored[0]?.written ?? []),
+    })}\n`,
+  );
+} finally {
+  for (const dir of made.reverse()) await rmdir(dir).catch(() => undefined);
+  for (let i = 0; i < 150 && (await netClsCgroups()) > 1; i++) await sleep(20);
+  for (const at of mounted.reverse()) await execRunner('umount', [at]);
   await rm(base, { recursive: true, force: true });
 }

@@ -185,6 +185,18 @@ describe('NetQos in a network namespace', () => {
     );
     expect((await qos.apply(defaultNetClasses)).commands).toEqual([]);
   });
+
+  it('remove() takes the whole HTB tree away and gives back the default root qdisc; a second remove runs nothing', async ctx => {
+    if (skipReason !== undefined) ctx.skip(skipReason);
+    const removed = await qos.remove();
+    expect(removed.commands).toEqual([['ip', 'netns', 'exec', ns, 'tc', 'qdisc', 'del', 'dev', dev, 'root']]);
+    const root = JSON.parse(await inNs('tc', '-j', 'qdisc', 'show', 'dev', dev, 'root')) as {
+      kind: string;
+    }[];
+    expect(root.map(q => q.kind)).not.toContain('htb');
+    expect((await inNs('tc', 'class', 'show', 'dev', dev)).trim()).toBe('');
+    expect((await qos.remove()).commands).toEqual([]);
+  });
 });
 
 function sentPackets(stats: string): number {
