@@ -53,11 +53,15 @@ const allowedImports = {
       });
     };
     return {
-      ImportDeclaration: node => check(node.source, node.source.value),
+      ImportDeclaration: node => {
+        check(node.source, node.source.value);
+      },
       ExportNamedDeclaration: node => {
         if (node.source) check(node.source, node.source.value);
       },
-      ExportAllDeclaration: node => check(node.source, node.source.value),
+      ExportAllDeclaration: node => {
+        check(node.source, node.source.value);
+      },
       ImportExpression: node => {
         if (node.source.type === 'Literal') check(node.source, node.source.value);
       },
