@@ -1,14 +1,11 @@
 // What the agent found in each cgroup file before its first write there, per pod and container, so that a pod
-// leaving the plan gets kubelet's values back. Persisted as JSON with a SHA-256 checksum; written before the
-// cgroup writes it covers (write to a temp file, then rename), so a crash never loses an original.
-import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+// leaving the plan gets kubelet's values back. Persisted with durable-file.ts (checksummed, fsynced, renamed) before
+// the cgroup writes it covers, so a crash never loses an original.
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { kubeQoSClasses, type KubeQoS } from '../../api/group.ts';
 import { assertAbsoluteRoot, resolveUnder } from '../cgroup/safe-path.ts';
-import { errnoOf, messageOf } from '../fs.ts';
+import { quarantine, readDurable, writeDurable } from '../durable-file.ts';
 
 /** Record key of the pod's own directory; container directories use their names. */
 export const podDirKey = '';
@@ -28,7 +25,6 @@ const payloadSchema = z.object({
   version: z.literal(1),
   records: z.record(z.string().regex(uidPattern), podRecordSchema),
 });
-const fileSchema = z.object({ checksum: z.string(), payload: z.unknown() });
 
 export type PodRecord = z.infer<typeof podRecordSchema>;
 export interface PodIdentity {
@@ -39,10 +35,6 @@ export interface PodIdentity {
 }
 
 const fileName = 'original-values.json';
-
-function checksumOf(payloadText: string): string {
-  return `sha256:${createHash('sha256').update(payloadText).digest('hex')}`;
-}
 
 export class OriginalValues {
   readonly path: string;
@@ -59,39 +51,21 @@ export class OriginalValues {
 
   static async load(stateDir: string, logger: Logger): Promise<OriginalValues> {
     const path = resolveUnder(assertAbsoluteRoot(stateDir, 'state dir'), fileName);
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (error) {
-      if (errnoOf(error) === 'ENOENT') return new OriginalValues(path, new Map(), undefined);
-      throw new Error(`reading ${path}: ${messageOf(error)}`, { cause: error });
-    }
-    const problem = OriginalValues.problemWith(text);
-    if (problem.records) return new OriginalValues(path, problem.records, undefined);
+    const read = await readDurable(path);
+    if (read.kind === 'none') return new OriginalValues(path, new Map(), undefined);
+    const payload = read.kind === 'ok' ? payloadSchema.safeParse(read.payload) : undefined;
+    if (payload?.success === true)
+      return new OriginalValues(path, new Map(Object.entries(payload.data.records)), undefined);
+    const reason =
+      read.kind === 'corrupt'
+        ? read.reason
+        : `invalid records: ${payload?.error?.message.slice(0, 200) ?? 'unreadable'}`;
+    const aside = await quarantine(path);
     logger.error(
-      { path, problem: problem.reason },
+      { path, problem: reason, movedTo: aside },
       'original cgroup values unusable; restore falls back to kubelet defaults',
     );
-    await rename(path, `${path}.corrupt-${Date.now()}`);
-    return new OriginalValues(path, new Map(), problem.reason);
-  }
-
-  private static problemWith(
-    text: string,
-  ): { records: Map<string, PodRecord>; reason?: undefined } | { records?: undefined; reason: string } {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (error) {
-      return { reason: `not JSON: ${messageOf(error)}` };
-    }
-    const file = fileSchema.safeParse(parsed);
-    if (!file.success) return { reason: 'missing checksum or payload' };
-    if (checksumOf(JSON.stringify(file.data.payload)) !== file.data.checksum)
-      return { reason: 'checksum mismatch' };
-    const payload = payloadSchema.safeParse(file.data.payload);
-    if (!payload.success) return { reason: `invalid records: ${payload.error.message.slice(0, 200)}` };
-    return { records: new Map(Object.entries(payload.data.records)) };
+    return new OriginalValues(path, new Map(), reason);
   }
 
   get(uid: string, dirKey: string, file: string): unknown {
@@ -144,13 +118,7 @@ export class OriginalValues {
 
   async save(): Promise<void> {
     if (!this.#dirty) return;
-    const payload = { version: 1 as const, records: Object.fromEntries(this.#records) };
-    const payloadText = JSON.stringify(payload);
-    const text = `{"checksum":${JSON.stringify(checksumOf(payloadText))},"payload":${payloadText}}\n`;
-    await mkdir(dirname(this.path), { recursive: true });
-    const temp = `${this.path}.tmp`;
-    await writeFile(temp, text, { encoding: 'utf8', mode: 0o600 });
-    await rename(temp, this.path);
+    await writeDurable(this.path, { version: 1 as const, records: Object.fromEntries(this.#records) });
     this.#dirty = false;
   }
 }

@@ -118,7 +118,11 @@ export class AgentRuntime {
     const cached = await this.options.cache.load(this.options.agent.nodeName);
     if (cached.kind === 'corrupt')
       this.options.logger.warn(
-        { path: this.options.cache.path, reason: cached.reason },
+        {
+          path: this.options.cache.path,
+          reason: cached.reason,
+          movedTo: await this.options.cache.setAside(),
+        },
         'local plan copy ignored',
       );
     if (cached.kind === 'ok') this.enqueue(() => this.applyPlan(cached.plan, 'local copy'));
