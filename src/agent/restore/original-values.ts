@@ -59,7 +59,7 @@ export class OriginalValues {
     const reason =
       read.kind === 'corrupt'
         ? read.reason
-        : `invalid records: ${payload?.error?.message.slice(0, 200) ?? 'unreadable'}`;
+        : `invalid records: ${payload?.error.message.slice(0, 200) ?? 'unreadable'}`;
     const aside = await quarantine(path);
     logger.error(
       { path, problem: reason, movedTo: aside },
