@@ -164,6 +164,28 @@ describe('restore', () => {
   });
 });
 
+describe('restore after the state file was lost to corruption', () => {
+  it('finds the pod cgroups of pods that left the plan while no agent ran, and returns them to kubelet values', async () => {
+    const fs = v1Node([lse, ls]);
+    await (await agentOn(fs)).applyPlan(twoPods());
+    expect(fs.get(`${v1PodDir('cpuset', lse)}/cpuset.cpus`)).toBe('2-3');
+    // The agent is gone; the LSE pod leaves the plan; the state file is damaged meanwhile.
+    await writeFile(join(stateDir, 'original-values.json'), '{"checksum":"sha256:00"');
+    const restarted = await agentOn(fs);
+    const report = (await restarted.applyPlan(plan('node-a', twoPods().spec.pods.slice(1)))) as PlanApplied;
+    expect(report.stateProblem).toMatch(/not JSON/);
+    const restored = report.restored.find(p => p.uid === lse.uid);
+    expect(restored?.outcome).toBe('restored');
+    // What kubelet sets from the pod spec cannot be known here: reported, never guessed.
+    expect(restored?.leftAsIs.map(l => l.knob)).toContain('cpu.shares');
+    expect(fs.get(`${v1PodDir('cpuset', lse)}/cpuset.cpus`)).toBe('0-3');
+    expect(fs.get(`${v1PodDir('cpu', lse)}/cpu.cfs_burst_us`)).toBe('0');
+    // Returned once: the next pass leaves it alone.
+    const later = (await restarted.applyPlan(plan('node-a', twoPods().spec.pods.slice(1)))) as PlanApplied;
+    expect(later.restored.map(p => p.uid)).not.toContain(lse.uid);
+  });
+});
+
 describe('restore of a pod the agent never changed', () => {
   it('writes nothing when the pod leaves the plan', async () => {
     const fs = v1Node([lse]);

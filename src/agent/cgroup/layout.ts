@@ -89,6 +89,24 @@ export class CgroupLayout {
     return [...this.qosSegments(kubeQoS), `${prefix}-pod${systemdUid}.slice`];
   }
 
+  /** The pod UID a directory name under a QoS directory stands for (undefined: not a pod directory). */
+  podUidOf(name: string, kubeQoS: KubeQoS): string | undefined {
+    const prefix =
+      this.driver === 'cgroupfs'
+        ? 'pod'
+        : `${kubeQoS === 'Guaranteed' ? 'kubepods' : `kubepods-${kubeQoS === 'Burstable' ? 'burstable' : 'besteffort'}`}-pod`;
+    const suffix = this.driver === 'cgroupfs' ? '' : '.slice';
+    if (!name.startsWith(prefix) || !name.endsWith(suffix)) return undefined;
+    const raw = name.slice(prefix.length, name.length - suffix.length);
+    const uid = this.driver === 'cgroupfs' ? raw : raw.replaceAll('_', '-');
+    try {
+      assertPodUid(uid);
+      return uid;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Absolute directory for segments under a controller (v1) or the unified root (v2). */
   dir(controller: Controller, segments: readonly string[]): string {
     if (this.version === 'v2') return resolveUnder(this.root, ...segments);

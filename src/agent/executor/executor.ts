@@ -83,6 +83,11 @@ export class CgroupExecutor {
   #tierKnown = false;
   #tierPeriodUs = defaultTierPeriodUs;
   #lock: Promise<unknown> = Promise.resolve();
+  /**
+   * Pod cgroups found on the node after the original-values file was found unusable: any of them may carry the
+   * agent's values, so those not in the plan are returned to kubelet's values once (listed once per process).
+   */
+  #unrecorded: Map<string, PodIdentity> | undefined;
 
   constructor(options: ExecutorOptions) {
     const now = options.now ?? Date.now;
@@ -131,6 +136,8 @@ export class CgroupExecutor {
     return this.#exclusive('apply', async () => {
       if (input.tierPeriodUs !== undefined) this.#tierPeriodUs = input.tierPeriodUs;
       if (!this.#tierKnown) await this.#adoptTier();
+      if (this.#unrecorded === undefined && this.#deps.store.loadProblem !== undefined)
+        this.#unrecorded = await this.#listPodCgroups();
       const devices = await listBlockDevices(this.#options.fs, this.#options.sysRoot);
       const applied: PodReport[] = [];
       for (const pod of input.pods) applied.push(await this.#applyPod(pod, devices));
@@ -145,9 +152,34 @@ export class CgroupExecutor {
   }
 
   #restoreCandidates(keep: ReadonlySet<string>): string[] {
-    return [...new Set([...this.#deps.store.uids(), ...this.#applied.keys()])]
+    const unrecorded = [...(this.#unrecorded?.keys() ?? [])];
+    return [...new Set([...this.#deps.store.uids(), ...this.#applied.keys(), ...unrecorded])]
       .filter(uid => !keep.has(uid))
       .sort();
+  }
+
+  /** Every pod cgroup under the kubepods QoS directories (of the controller whose directories tell existence). */
+  async #listPodCgroups(): Promise<Map<string, PodIdentity>> {
+    const { layout, fs } = this.#options;
+    const found = new Map<string, PodIdentity>();
+    for (const kubeQoS of ['Guaranteed', 'Burstable', 'BestEffort'] as const) {
+      let names: string[];
+      try {
+        names = await fs.listDirs(layout.qosDir(this.#probeController(), kubeQoS));
+      } catch (error) {
+        if (errnoOf(error) === 'ENOENT') continue;
+        throw error;
+      }
+      for (const name of names) {
+        const uid = layout.podUidOf(name, kubeQoS);
+        if (uid !== undefined) found.set(uid, { uid, namespace: '', name: '', kubeQoS });
+      }
+    }
+    this.#options.logger.warn(
+      { pods: found.size },
+      'original values lost: pod cgroups not in the plan are returned to kubelet values',
+    );
+    return found;
   }
 
   #session(identity: PodIdentity, recordOriginals: boolean): CgroupSession {
@@ -298,12 +330,13 @@ export class CgroupExecutor {
   async #restorePod(uid: string): Promise<PodReport> {
     const record = this.#deps.store.pod(uid);
     const known = this.#applied.get(uid);
-    const identity: PodIdentity = known ?? {
-      uid,
-      namespace: record?.namespace ?? '',
-      name: record?.name ?? '',
-      kubeQoS: record?.kubeQoS ?? 'Burstable',
-    };
+    const identity: PodIdentity = known ??
+      this.#unrecorded?.get(uid) ?? {
+        uid,
+        namespace: record?.namespace ?? '',
+        name: record?.name ?? '',
+        kubeQoS: record?.kubeQoS ?? 'Burstable',
+      };
     const retryAt = this.#backoff.blockedUntil(uid, 'restore');
     if (retryAt !== undefined)
       return {
@@ -337,6 +370,7 @@ export class CgroupExecutor {
     this.#deps.store.deletePod(uid);
     await this.#deps.store.save();
     this.#applied.delete(uid);
+    this.#unrecorded?.delete(uid);
     this.metrics.removePod(uid);
     return report;
   }

@@ -123,4 +123,20 @@ describe('path escape refusal', () => {
     fs.cgroup(`${podDir}/.hidden`, {});
     expect(await layout.listContainers(fs, podDir)).toEqual({ names: ['abc'], refused: ['.hidden'] });
   });
+
+  it('reads a pod UID back from its directory name, for both drivers and every QoS class', () => {
+    const uid = '6f1c2b9e-1d2a-4c3b-9e8f-0a1b2c3d4e01';
+    const cgroupfs = new CgroupLayout({ cgroupRoot: '/r', version: 'v1', driver: 'cgroupfs' });
+    const systemd = new CgroupLayout({ cgroupRoot: '/r', version: 'v2', driver: 'systemd' });
+    for (const kubeQoS of ['Guaranteed', 'Burstable', 'BestEffort'] as const) {
+      for (const each of [cgroupfs, systemd]) {
+        const name = each.podSegments(uid, kubeQoS).at(-1) ?? '';
+        expect(each.podUidOf(name, kubeQoS)).toBe(uid);
+      }
+    }
+    expect(cgroupfs.podUidOf('burstable', 'Guaranteed')).toBeUndefined();
+    expect(cgroupfs.podUidOf('pod../../etc', 'Guaranteed')).toBeUndefined();
+    expect(systemd.podUidOf('kubepods-burstable.slice', 'Guaranteed')).toBeUndefined();
+    expect(systemd.podUidOf(`kubepods-pod${uid.replaceAll('-', '_')}.slice`, 'Burstable')).toBeUndefined();
+  });
 });
