@@ -327,16 +327,22 @@ export class CgroupExecutor {
     return defaults.desired;
   }
 
-  async #restorePod(uid: string): Promise<PodReport> {
+  /** Who a pod being restored is: from this run's plan, else the listing after a lost record, else the record. */
+  #restoreIdentity(uid: string): PodIdentity {
     const record = this.#deps.store.pod(uid);
-    const known = this.#applied.get(uid);
-    const identity: PodIdentity = known ??
+    return (
+      this.#applied.get(uid) ??
       this.#unrecorded?.get(uid) ?? {
         uid,
         namespace: record?.namespace ?? '',
         name: record?.name ?? '',
         kubeQoS: record?.kubeQoS ?? 'Burstable',
-      };
+      }
+    );
+  }
+
+  async #restorePod(uid: string): Promise<PodReport> {
+    const identity = this.#restoreIdentity(uid);
     const retryAt = this.#backoff.blockedUntil(uid, 'restore');
     if (retryAt !== undefined)
       return {
