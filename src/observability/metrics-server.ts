@@ -1,4 +1,6 @@
-// /metrics (Prometheus text), /healthz and /readyz on one small HTTP server.
+// /metrics (Prometheus text), /healthz and /readyz on one small HTTP server. It runs inside the agent on every node,
+// so it is bounded: a capped number of connections, and idle or slow clients are cut off, so that a flood of
+// connections can take neither the agent's file descriptors nor its memory.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
@@ -8,12 +10,28 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-export async function startMetricsServer(
-  registries: readonly Registry[],
-  port: number,
-  ready: () => boolean,
-  host = '0.0.0.0',
-): Promise<MetricsServer> {
+export interface Probe {
+  readonly ok: boolean;
+  /** Said in the body when not ok (the kubelet logs it on a failed probe). */
+  readonly reason?: string | undefined;
+}
+
+export interface MetricsServerOptions {
+  readonly registries: readonly Registry[];
+  readonly port: number;
+  readonly host?: string | undefined;
+  readonly ready: () => boolean;
+  /** /healthz: the process is doing its job (default: always). A failing liveness probe restarts the container. */
+  readonly healthy?: (() => Probe) | undefined;
+  /** Open connections at most; more are refused at accept (default 64). */
+  readonly maxConnections?: number | undefined;
+  /** A connection idle this long, or a request not complete by then, is closed (default 10 s). */
+  readonly idleTimeoutMs?: number | undefined;
+}
+
+export async function startMetricsServer(options: MetricsServerOptions): Promise<MetricsServer> {
+  const { registries, ready } = options;
+  const healthy = options.healthy ?? ((): Probe => ({ ok: true }));
   const server: Server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
     if (path === '/metrics') {
@@ -29,7 +47,8 @@ export async function startMetricsServer(
       return;
     }
     if (path === '/healthz') {
-      response.writeHead(200).end('ok');
+      const probe = healthy();
+      response.writeHead(probe.ok ? 200 : 503).end(probe.ok ? 'ok' : `unhealthy: ${probe.reason ?? ''}`);
       return;
     }
     if (path === '/readyz') {
@@ -39,9 +58,15 @@ export async function startMetricsServer(
     }
     response.writeHead(404).end('not found');
   });
+  const idleMs = options.idleTimeoutMs ?? 10_000;
+  server.maxConnections = options.maxConnections ?? 64;
+  server.timeout = idleMs;
+  server.keepAliveTimeout = Math.min(5000, idleMs);
+  server.headersTimeout = idleMs;
+  server.requestTimeout = idleMs;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, resolve);
+    server.listen(options.port, options.host ?? '0.0.0.0', resolve);
   });
   return {
     port: (server.address() as AddressInfo).port,

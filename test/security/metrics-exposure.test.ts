@@ -258,7 +258,12 @@ afterAll(async () => {
 });
 
 async function scrape(registry: Registry): Promise<string> {
-  const metrics = await startMetricsServer([registry], 0, () => true, '127.0.0.1');
+  const metrics = await startMetricsServer({
+    registries: [registry],
+    port: 0,
+    ready: () => true,
+    host: '127.0.0.1',
+  });
   metricServers.push(metrics);
   const response = await fetch(`http://127.0.0.1:${metrics.port}/metrics`);
   expect(response.status).toBe(200);

@@ -34,6 +34,14 @@ export interface AgentRuntimeOptions {
   /** Longest time between status writes while only pressure/quota change (default 10 s). */
   readonly statusIntervalMs?: number;
   readonly stallMs?: number;
+  /** /healthz fails when no step (apply, restore, resync) completed for this long (default max(60 s, 3 resyncs)). */
+  readonly healthBoundMs?: number;
+  readonly now?: () => number;
+}
+
+export interface RuntimeHealth {
+  readonly ok: boolean;
+  readonly reason?: string | undefined;
 }
 
 /** Status without the figures that change every sample (pressure only counts once it is known). */
@@ -64,10 +72,14 @@ export class AgentRuntime {
   private resyncTimer: NodeJS.Timeout | undefined;
   private podsChanged: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** When the last queued step completed without throwing; the liveness probe's clock. */
+  private lastStepAt: number;
+  private lastStepError: string | undefined;
   applies = 0;
 
   constructor(options: AgentRuntimeOptions) {
     this.options = options;
+    this.lastStepAt = (options.now ?? Date.now)();
     const informerOptions = {
       stallMs: options.stallMs ?? 120_000,
       backoff: { initialMs: 500, maxMs: 30_000 },
@@ -109,6 +121,19 @@ export class AgentRuntime {
     return this.lastReport;
   }
 
+  /**
+   * Liveness: the agent is enforcing, that is, its steps (plan applies, restores, resyncs) keep completing. A stuck or
+   * failing agent turns unhealthy after the bound, so the kubelet restarts it.
+   */
+  health(): RuntimeHealth {
+    const resyncMs = this.options.resyncMs ?? 10_000;
+    const bound = this.options.healthBoundMs ?? Math.max(60_000, 3 * resyncMs);
+    const since = (this.options.now ?? Date.now)() - this.lastStepAt;
+    if (this.stopped || since <= bound) return { ok: true };
+    const why = this.lastStepError === undefined ? 'a step is stuck' : `last error: ${this.lastStepError}`;
+    return { ok: false, reason: `no agent step completed for ${Math.round(since / 1000)} s (${why})` };
+  }
+
   get ready(): boolean {
     return this.plans?.hasSynced ?? true;
   }
@@ -145,9 +170,16 @@ export class AgentRuntime {
     if (this.stopped) return;
     // Steps queued behind the one in flight are dropped once stop() is called: shutdown waits for one write
     // pass, not for a backlog of superseded plan versions (SIGTERM must finish within the grace period).
+    const now = this.options.now ?? Date.now;
     this.chain = this.chain
-      .then(async () => (this.stopped ? undefined : step()))
+      .then(async () => {
+        if (this.stopped) return;
+        await step();
+        this.lastStepAt = now();
+        this.lastStepError = undefined;
+      })
       .catch((error: unknown) => {
+        this.lastStepError = errorMessage(error);
         this.options.logger.error(
           { error: errorMessage(error) },
           'agent step failed; will retry on the next resync',

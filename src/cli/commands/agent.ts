@@ -155,7 +155,12 @@ export async function runAgentCommand(options: AgentCommandOptions): Promise<num
     resyncMs: options.resyncMs,
   });
   await runtime.start();
-  const metrics = await startMetricsServer([registry], options.metricsPort, () => runtime.ready);
+  const metrics = await startMetricsServer({
+    registries: [registry],
+    port: options.metricsPort,
+    ready: () => runtime.ready,
+    healthy: () => runtime.health(),
+  });
   logger.info({ node: nodeName, metricsPort: metrics.port, layout: agent.mode }, 'agent started');
   await new Promise<void>(resolve => {
     const shutdown = (signal: string): void => {

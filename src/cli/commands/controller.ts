@@ -29,11 +29,11 @@ export async function runControllerCommand(options: ControllerCommandOptions): P
       ? { namespace: options.leaseNamespace, name: options.leaseName }
       : undefined,
   });
-  const metrics = await startMetricsServer(
-    [running.metrics.registry],
-    options.metricsPort,
-    () => running.controller.synced,
-  );
+  const metrics = await startMetricsServer({
+    registries: [running.metrics.registry],
+    port: options.metricsPort,
+    ready: () => running.controller.synced,
+  });
   logger.info(
     { identity, metricsPort: metrics.port, leaderElection: options.leaderElect },
     'controller started',

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { NodeAgent } from '../../../src/agent/apply-plan.ts';
 import { AgentRuntime } from '../../../src/agent/runtime/agent-runtime.ts';
 import { PlanCache } from '../../../src/agent/runtime/plan-cache.ts';
@@ -166,5 +166,38 @@ describe('agent plan lifecycle', () => {
     runtime = await startRuntime();
     await writePlan();
     await eventually(async () => expect(await sim.readTierQuota()).not.toBe(unlimitedTier));
+  });
+
+  it('health follows enforcement: a runtime whose steps keep failing turns unhealthy after the bound', async () => {
+    await addPod('be', { qos: 'BE' });
+    await writePlan();
+    let clock = Date.now();
+    const http = new KubeHttp(server.kubeConfig());
+    const agent = await NodeAgent.create({ nodeName: 'n1', ...sim.agentRoots, logger, registry });
+    runtime = new AgentRuntime({
+      agent,
+      cache: new PlanCache(sim.stateDir),
+      logger,
+      registry,
+      samplerFor: createSamplerSelector({ procRoot: sim.procRoot, fixedPressure: 50 }),
+      kube: {
+        planSource: planSource(http, 'n1'),
+        podSource: podSource(http, 'n1'),
+        writeStatus: planStatusWriter(http, 'n1'),
+      },
+      resyncMs: 50,
+      healthBoundMs: 60_000,
+      now: () => clock,
+    });
+    await runtime.start();
+    expect(runtime.health()).toEqual({ ok: true });
+    const broken = vi.spyOn(agent, 'applyPlan').mockRejectedValue(new Error('boom'));
+    await eventually(async () => expect(broken).toHaveBeenCalled());
+    clock += 61_000;
+    const unhealthy = runtime.health();
+    expect(unhealthy.ok).toBe(false);
+    expect(unhealthy.reason).toMatch(/no agent step completed for 61 s \(last error: boom\)/);
+    broken.mockRestore();
+    await eventually(async () => expect(runtime?.health()).toEqual({ ok: true }));
   });
 });
