@@ -38,7 +38,7 @@ describe('metrics server limits', () => {
       idleTimeoutMs: 500,
     });
     const port = server.port;
-    const flood = [];
+    const flood: { closed: () => boolean }[] = [];
     for (let i = 0; i < 200; i++) flood.push(await idleConnection(port));
     // Beyond the cap the server drops connections at once; the rest are closed when idle too long.
     await eventually(
