@@ -105,6 +105,7 @@ export class CgroupExecutor {
       metrics: this.metrics,
       logger: options.logger,
       rewrite: new RewriteTracker(options.forceRewriteIntervalMs ?? 60_000, now),
+      refusals: {},
     };
     this.#backoff = new PodBackoff({
       baseMs: options.backoffBaseMs ?? 1000,

@@ -125,7 +125,20 @@ async function recordOriginals(session: CgroupSession, pending: readonly Pending
   }
 }
 
+function noCapability(refusedAt: number): string {
+  return (
+    `lowering oom_score_adj to ${refusedAt} or below needs CAP_SYS_RESOURCE, which this agent lacks (the kernel ` +
+    'refused with EACCES); not tried again until the agent restarts'
+  );
+}
+
 async function write(session: CgroupSession, pending: PendingWrite, tally: Tally): Promise<void> {
+  const lowers = pending.value < pending.current;
+  const refusedAt = session.deps.refusals.oomLowerRefusedAt;
+  if (lowers && refusedAt !== undefined && pending.value <= refusedAt) {
+    session.unsupported(oomKnob, noCapability(refusedAt));
+    return;
+  }
   try {
     await session.deps.fs.writeFile(pending.path, String(pending.value));
     session.deps.metrics.writes.inc({ knob: oomKnob });
@@ -147,6 +160,11 @@ async function write(session: CgroupSession, pending: PendingWrite, tally: Tally
     if (!session.report.written.some(w => w.knob === oomKnob && w.container === pending.container))
       session.report.written.push({ knob: oomKnob, container: pending.container });
   } catch (error) {
+    if (lowers && (errnoOf(error) === 'EACCES' || errnoOf(error) === 'EPERM'))
+      session.deps.refusals.oomLowerRefusedAt = Math.max(
+        pending.value,
+        session.deps.refusals.oomLowerRefusedAt ?? pending.value,
+      );
     if (isGone(errnoOf(error))) tally.vanishedPids++;
     else
       session.fail(

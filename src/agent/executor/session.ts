@@ -17,6 +17,12 @@ export interface SessionDeps {
   readonly metrics: ExecutorMetrics;
   readonly logger: Logger;
   readonly rewrite: RewriteTracker;
+  /**
+   * What the kernel refused for lack of a capability: the highest oom_score_adj it would not let the agent lower a
+   * process to (below oom_score_adj_min needs CAP_SYS_RESOURCE). Any value at or below it is refused too, so such
+   * writes are reported as unsupported and never tried again.
+   */
+  readonly refusals: { oomLowerRefusedAt?: number };
 }
 
 export interface SessionTarget {

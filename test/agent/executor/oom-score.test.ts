@@ -26,6 +26,11 @@ afterEach(async () => {
   await rm(stateDir, { recursive: true, force: true });
 });
 
+let refusals: { oomLowerRefusedAt?: number } = {};
+beforeEach(() => {
+  refusals = {};
+});
+
 async function session(
   fs: AgentFs,
   cgroupRoot = '/cg',
@@ -39,6 +44,7 @@ async function session(
     metrics: new ExecutorMetrics(new Registry()),
     logger: pino({ enabled: false }),
     rewrite: new RewriteTracker(60_000, Date.now),
+    refusals,
   };
   const target = {
     identity: pod,
@@ -89,6 +95,35 @@ describe('oom_score_adj', () => {
       ['c1', 'EACCES'],
     ]);
     expect(fs.get('/proc/20/oom_score_adj')).toBe('0');
+  });
+
+  it('after one EACCES on lowering (no CAP_SYS_RESOURCE), reports it as unsupported and never tries again; raising still works', async () => {
+    const fs = new MemoryFs();
+    fs.cgroup(`${podDir}/c1`, { 'cgroup.procs': '10\n' });
+    fs.cgroup('/proc/10', { oom_score_adj: '0' });
+    fs.injections.push((path, data) =>
+      path === '/proc/10/oom_score_adj' && Number(data) < 0 ? 'EACCES' : undefined,
+    );
+    const first = (await session(fs)).session;
+    await applyOomScoreAdj(first, { procRoot: '/proc', valueFor: () => -500, recordOriginals: false });
+    expect(first.report.failed.map(f => f.errno)).toEqual(['EACCES']);
+    const attempts = fs.writes.length;
+
+    const second = (await session(fs)).session;
+    await applyOomScoreAdj(second, { procRoot: '/proc', valueFor: () => -500, recordOriginals: false });
+    expect(second.report.failed).toEqual([]);
+    expect(second.report.unsupported).toEqual([
+      { knob: 'oom_score_adj', reason: expect.stringMatching(/needs CAP_SYS_RESOURCE/) as unknown },
+    ]);
+    expect(fs.writes.length).toBe(attempts);
+
+    const raising = (await session(fs)).session;
+    await applyOomScoreAdj(raising, { procRoot: '/proc', valueFor: () => 900, recordOriginals: false });
+    expect(fs.get('/proc/10/oom_score_adj')).toBe('900');
+    // Lowering to a value above the refused one is still tried (the kernel's minimum is unknown).
+    const partly = (await session(fs)).session;
+    await applyOomScoreAdj(partly, { procRoot: '/proc', valueFor: () => 300, recordOriginals: false });
+    expect(fs.get('/proc/10/oom_score_adj')).toBe('300');
   });
 
   it('refuses pids that are not numbers instead of building paths from them', async () => {
