@@ -7,8 +7,8 @@ import {
   type Controller,
 } from '../cgroup/layout.ts';
 import { assertAbsoluteRoot, resolveUnder } from '../cgroup/safe-path.ts';
-import type { AgentFs } from '../fs.ts';
-import { cgroupMountsUnder, parseMountInfo, type HierarchyKind } from './mountinfo.ts';
+import { errnoOf, type AgentFs } from '../fs.ts';
+import { cgroupMountsUnder, parseMountInfo, type CgroupMounts, type HierarchyKind } from './mountinfo.ts';
 
 export interface CgroupModeOptions {
   readonly fs: AgentFs;
@@ -46,13 +46,48 @@ function driverFromName(kubepodsDir: string): CgroupDriver {
   return kubepodsDir.endsWith('.slice') ? 'systemd' : 'cgroupfs';
 }
 
+/** The conventional layout, for a node whose mountinfo cannot be read but whose hierarchy the flags name. */
+const conventionalMounts: Record<HierarchyKind, CgroupMounts> = {
+  v2: { kind: 'v2', v1Mounts: {}, memoryRecursiveProt: false },
+  v1: {
+    kind: 'v1',
+    v1Mounts: { cpu: 'cpu', cpuset: 'cpuset', memory: 'memory', blkio: 'blkio' },
+    memoryRecursiveProt: false,
+  },
+  hybrid: {
+    kind: 'hybrid',
+    v1Mounts: { cpu: 'cpu', cpuset: 'cpuset', memory: 'memory', blkio: 'blkio' },
+    memoryRecursiveProt: false,
+  },
+};
+
+/** Mounts from mountinfo; when it is missing or unreadable, the flags' hierarchy with conventional mount names. */
+async function readMounts(
+  fs: AgentFs,
+  procRoot: string,
+  cgroupRoot: string,
+  hierarchy: HierarchyKind | undefined,
+): Promise<CgroupMounts> {
+  const path = resolveUnder(procRoot, 'self', 'mountinfo');
+  let text: string;
+  try {
+    text = await fs.readFile(path);
+  } catch (error) {
+    if (hierarchy !== undefined) return conventionalMounts[hierarchy];
+    throw new Error(
+      `cannot read ${path} (${errnoOf(error)}) to find the cgroup layout; pass --cgroup-version`,
+      {
+        cause: error,
+      },
+    );
+  }
+  return cgroupMountsUnder(parseMountInfo(text), cgroupRoot);
+}
+
 export async function detectCgroupMode(options: CgroupModeOptions): Promise<CgroupMode> {
   const cgroupRoot = assertAbsoluteRoot(options.cgroupRoot ?? '/sys/fs/cgroup', 'cgroup root');
   const procRoot = assertAbsoluteRoot(options.procRoot ?? '/proc', 'proc root');
-  const mounts = cgroupMountsUnder(
-    parseMountInfo(await options.fs.readFile(resolveUnder(procRoot, 'self', 'mountinfo'))),
-    cgroupRoot,
-  );
+  const mounts = await readMounts(options.fs, procRoot, cgroupRoot, options.hierarchy);
   const hierarchy = options.hierarchy ?? mounts.kind;
   const version: CgroupVersion = hierarchy === 'v2' ? 'v2' : 'v1';
   // An explicit v1 override on a node whose mountinfo says v2 falls back to the conventional mount names.

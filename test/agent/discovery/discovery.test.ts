@@ -111,6 +111,30 @@ describe('cgroup driver', () => {
     });
     expect(named).toMatchObject({ driver: 'cgroupfs', kubepodsDir: 'nodeqos-test-1' });
   });
+
+  it('without a readable mountinfo: the flags say the layout, else a clear error naming the file and the flag', async () => {
+    const noMountinfo = new MemoryFs();
+    noMountinfo.mkdir('/cg/kubepods.slice');
+    const v2 = await detectCgroupMode({
+      fs: noMountinfo,
+      cgroupRoot: '/cg',
+      procRoot: '/p',
+      hierarchy: 'v2',
+      driver: 'systemd',
+    });
+    expect(v2).toMatchObject({ version: 'v2', driver: 'systemd', kubepodsDir: 'kubepods.slice' });
+    const v1 = await detectCgroupMode({
+      fs: noMountinfo,
+      cgroupRoot: '/cg',
+      procRoot: '/p',
+      hierarchy: 'v1',
+      driver: 'cgroupfs',
+    });
+    expect(v1.v1Mounts).toEqual({ cpu: 'cpu', cpuset: 'cpuset', memory: 'memory', blkio: 'blkio' });
+    await expect(detectCgroupMode({ fs: noMountinfo, cgroupRoot: '/cg', procRoot: '/p' })).rejects.toThrow(
+      'cannot read /p/self/mountinfo (ENOENT) to find the cgroup layout; pass --cgroup-version',
+    );
+  });
 });
 
 describe('CPU topology from sysfs', () => {
