@@ -14,7 +14,7 @@ import { knobLabel, type PodReport } from './executor/report.ts';
 import { nodeFs, type AgentFs } from './fs.ts';
 import { netClsUnsupportedOnV2 } from './net/net-cls.ts';
 import type { PlanNetClass } from './net/layout.ts';
-import type { NetApplyResult, NetQos } from './net/net-qos.ts';
+import type { NetApplyResult, NetQos } from './executor/net-qos.ts';
 import { OriginalValues } from './restore/original-values.ts';
 
 export interface NodeAgentOptions {

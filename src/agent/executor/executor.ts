@@ -9,7 +9,7 @@ import { PathRefusedError } from '../cgroup/safe-path.ts';
 import { listBlockDevices, type BlockDevice } from '../discovery/block-devices.ts';
 import { errnoOf, messageOf, type AgentFs } from '../fs.ts';
 import type { PlanNetClass } from '../net/layout.ts';
-import type { NetApplyResult, NetQos } from '../net/net-qos.ts';
+import type { NetApplyResult, NetQos } from './net-qos.ts';
 import { applyOomScoreAdj, oomKnob } from './oom-score.ts';
 import type { OriginalValues, PodIdentity } from '../restore/original-values.ts';
 import { kubeletDefaults, recordDesired } from './restore-desired.ts';

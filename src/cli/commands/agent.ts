@@ -4,7 +4,7 @@ import { Registry } from 'prom-client';
 import { NodeAgent, type NodeAgentOptions, type PlanApplyReport } from '../../agent/apply-plan.ts';
 import type { CgroupDriver } from '../../agent/cgroup/layout.ts';
 import type { HierarchyKind } from '../../agent/discovery/mountinfo.ts';
-import { NetQos } from '../../agent/net/net-qos.ts';
+import { NetQos } from '../../agent/executor/net-qos.ts';
 import { defaultRouteInterface } from '../../agent/discovery/default-route.ts';
 import { nodeFs } from '../../agent/fs.ts';
 import { AgentRuntime } from '../../agent/runtime/agent-runtime.ts';

@@ -11,8 +11,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { NodeAgent, type PlanApplied } from '../../../src/agent/apply-plan.ts';
-import { NetQos } from '../../../src/agent/net/net-qos.ts';
-import { execRunner } from '../../../src/agent/net/runner.ts';
+import { NetQos } from '../../../src/agent/executor/net-qos.ts';
+import { execRunner } from '../../../src/agent/executor/command-runner.ts';
 import { plan, planPod, uids } from '../helpers/plans.ts';
 
 async function netClsCgroups(): Promise<number> {

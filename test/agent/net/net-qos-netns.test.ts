@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NetQos } from '../../../src/agent/net/net-qos.ts';
-import { execRunner, type CommandRunner } from '../../../src/agent/net/runner.ts';
+import { NetQos } from '../../../src/agent/executor/net-qos.ts';
+import { execRunner, type CommandRunner } from '../../../src/agent/executor/command-runner.ts';
 import { defaultNetClasses } from './fixtures.ts';
 import { eventually } from '../../support/eventually.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { NetApplyError, NetQos } from '../../../src/agent/net/net-qos.ts';
-import { CommandError, type CommandRunner } from '../../../src/agent/net/runner.ts';
+import { NetApplyError, NetQos } from '../../../src/agent/executor/net-qos.ts';
+import { CommandError, type CommandRunner } from '../../../src/agent/executor/command-runner.ts';
 import { defaultNetClasses } from './fixtures.ts';
 
 interface FakeTc {

@@ -3,10 +3,10 @@
 import { readFile as readLocalFile } from 'node:fs/promises';
 import { pino, type Logger } from 'pino';
 import { messageOf } from '../fs.ts';
-import { buildHtbLayout, defaultMinor, qdiscHandle, qdiscMajor, type PlanNetClass } from './layout.ts';
-import { defaultFallbackLinkBitsPerSec, readLinkRate, type LinkRate } from './link-speed.ts';
-import { checkInterfaceName } from './names.ts';
-import { planTcCommands, type TcCommand } from './reconcile.ts';
+import { buildHtbLayout, defaultMinor, qdiscHandle, qdiscMajor, type PlanNetClass } from '../net/layout.ts';
+import { defaultFallbackLinkBitsPerSec, readLinkRate, type LinkRate } from '../net/link-speed.ts';
+import { checkInterfaceName } from '../net/names.ts';
+import { planTcCommands, type TcCommand } from '../net/reconcile.ts';
 import {
   CommandError,
   execRunner,
@@ -14,8 +14,8 @@ import {
   tcRunner,
   type CommandRunner,
   type TcRunner,
-} from './runner.ts';
-import { parseFilters, parseHtbClasses, parseRootQdisc, type TcState } from './tc-state.ts';
+} from './command-runner.ts';
+import { parseFilters, parseHtbClasses, parseRootQdisc, type TcState } from '../net/tc-state.ts';
 
 export interface NetQosOptions {
   readonly dev: string;

@@ -1,7 +1,7 @@
 // Runs tc (and the few other tools the network code needs) with argument arrays, never through a shell, optionally
 // inside a named network namespace via `ip netns exec`.
 import { execFile } from 'node:child_process';
-import { checkNetnsName } from './names.ts';
+import { checkNetnsName } from '../net/names.ts';
 
 export interface CommandOutput {
   readonly stdout: string;
