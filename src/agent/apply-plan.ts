@@ -9,7 +9,7 @@ import { assertAbsoluteRoot } from './cgroup/safe-path.ts';
 import { detectCgroupMode, layoutFor, type CgroupMode } from './discovery/cgroup-mode.ts';
 import type { HierarchyKind } from './discovery/mountinfo.ts';
 import { discoverTopology } from './discovery/topology.ts';
-import { CgroupExecutor, type BeTierReport } from './executor/executor.ts';
+import { CgroupExecutor, type BeTierReport, type ReconcileResult } from './executor/executor.ts';
 import { knobLabel, type PodReport } from './executor/report.ts';
 import { nodeFs, type AgentFs } from './fs.ts';
 import { OriginalValues } from './restore/original-values.ts';
@@ -53,6 +53,8 @@ export interface PlanApplied {
   /** Set when the original-values file was unusable at start: restores then use kubelet defaults. */
   readonly stateProblem?: string | undefined;
   readonly tier?: BeTierReport | undefined;
+  /** The BE tier directory's cpu.idle (spec.cpuSuppress.beIdle), when the agent read or wrote it. */
+  readonly tierIdle?: PodReport | undefined;
 }
 
 export interface PlanRefused {
@@ -70,15 +72,12 @@ function podKey(report: PodReport): string {
   return `${report.namespace}/${report.name}`.slice(0, 320);
 }
 
-function summarise(
-  nodeName: string,
-  pods: PodReport[],
-  restored: PodReport[],
-  stateProblem: string | undefined,
-): PlanApplied {
-  const all = [...pods, ...restored];
+function summarise(nodeName: string, result: ReconcileResult, stateProblem: string | undefined): PlanApplied {
+  const { applied: pods, restored } = result;
   const counts = { applied: 0, restored: 0, failed: 0, vanished: 0, backoff: 0 };
-  for (const report of all) counts[report.outcome]++;
+  for (const report of [...pods, ...restored]) counts[report.outcome]++;
+  // The BE tier directory's cpu.idle pass counts in failures and unsupported knobs, not in the pod counts.
+  const all = [...pods, ...restored, ...(result.tier ? [result.tier] : [])];
   const podFailures = all
     .flatMap(report =>
       report.failed.map(f => ({
@@ -91,12 +90,14 @@ function summarise(
   const unsupported = [
     ...new Set(all.flatMap(report => report.unsupported.map(u => `${u.knob}: ${u.reason}`.slice(0, 256)))),
   ].slice(0, maxUnsupported);
-  const degraded = counts.failed > 0 || counts.backoff > 0 || stateProblem !== undefined;
+  const degraded =
+    counts.failed > 0 || counts.backoff > 0 || podFailures.length > 0 || stateProblem !== undefined;
   return {
     status: degraded ? 'degraded' : 'applied',
     nodeName,
     pods,
     restored,
+    tierIdle: result.tier,
     counts,
     podFailures,
     unsupported,
@@ -183,9 +184,10 @@ export class NodeAgent {
     const result = await this.executor.reconcile({
       pods: spec.pods,
       tierPeriodUs: spec.cpuSuppress.cfsPeriodUs,
+      tierIdle: spec.cpuSuppress.beIdle === true,
     });
     this.#lastPlan = parsed.data;
-    return summarise(this.nodeName, result.applied, result.restored, this.#store.loadProblem);
+    return summarise(this.nodeName, result, this.#store.loadProblem);
   }
 
   /** Re-applies the last accepted plan: new processes get their oom_score_adj, drifted values are rewritten. */
@@ -193,12 +195,15 @@ export class NodeAgent {
     return this.#lastPlan === undefined ? undefined : this.applyPlan(this.#lastPlan);
   }
 
-  /** The plan was deleted: every pod the agent changed gets its original values back, the BE tier goes unlimited. */
+  /**
+   * The plan was deleted: every pod the agent changed gets its original values back, the BE tier goes unlimited and
+   * its cpu.idle (and the weight it hid) back to the originals.
+   */
   async deletePlan(): Promise<PlanApplied> {
-    const result = await this.executor.reconcile({ pods: [] });
+    const result = await this.executor.reconcile({ pods: [], tierIdle: false });
     this.#lastPlan = undefined;
     const tier = await this.executor.writeBeTierQuota(-1);
-    return { ...summarise(this.nodeName, result.applied, result.restored, this.#store.loadProblem), tier };
+    return { ...summarise(this.nodeName, result, this.#store.loadProblem), tier };
   }
 
   /** For the suppress loop: the BE tier quota in microseconds per the plan's suppress period, -1 for unlimited. */

@@ -27,6 +27,8 @@ const podRecordSchema = z.object({
 const payloadSchema = z.object({
   version: z.literal(1),
   records: z.record(z.string().regex(uidPattern), podRecordSchema),
+  /** The kubepods besteffort directory's originals (cpu.idle and the weight it hides), by file. */
+  tier: z.record(z.string().max(64), z.unknown()).optional(),
 });
 const fileSchema = z.object({ checksum: z.string(), payload: z.unknown() });
 
@@ -49,12 +51,19 @@ export class OriginalValues {
   /** Why the stored file could not be used (corrupt, bad checksum); the agent then restores kubelet defaults. */
   readonly loadProblem: string | undefined;
   readonly #records: Map<string, PodRecord>;
+  #tier: Record<string, unknown>;
   #dirty = false;
 
-  private constructor(path: string, records: Map<string, PodRecord>, loadProblem: string | undefined) {
+  private constructor(
+    path: string,
+    records: Map<string, PodRecord>,
+    loadProblem: string | undefined,
+    tier: Record<string, unknown> = {},
+  ) {
     this.path = path;
     this.#records = records;
     this.loadProblem = loadProblem;
+    this.#tier = tier;
   }
 
   static async load(stateDir: string, logger: Logger): Promise<OriginalValues> {
@@ -67,7 +76,7 @@ export class OriginalValues {
       throw new Error(`reading ${path}: ${messageOf(error)}`, { cause: error });
     }
     const problem = OriginalValues.problemWith(text);
-    if (problem.records) return new OriginalValues(path, problem.records, undefined);
+    if (problem.records) return new OriginalValues(path, problem.records, undefined, problem.tier);
     logger.error(
       { path, problem: problem.reason },
       'original cgroup values unusable; restore falls back to kubelet defaults',
@@ -78,7 +87,9 @@ export class OriginalValues {
 
   private static problemWith(
     text: string,
-  ): { records: Map<string, PodRecord>; reason?: undefined } | { records?: undefined; reason: string } {
+  ):
+    | { records: Map<string, PodRecord>; tier: Record<string, unknown>; reason?: undefined }
+    | { records?: undefined; reason: string } {
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -91,7 +102,7 @@ export class OriginalValues {
       return { reason: 'checksum mismatch' };
     const payload = payloadSchema.safeParse(file.data.payload);
     if (!payload.success) return { reason: `invalid records: ${payload.error.message.slice(0, 200)}` };
-    return { records: new Map(Object.entries(payload.data.records)) };
+    return { records: new Map(Object.entries(payload.data.records)), tier: payload.data.tier ?? {} };
   }
 
   get(uid: string, dirKey: string, file: string): unknown {
@@ -125,6 +136,25 @@ export class OriginalValues {
     this.#dirty = true;
   }
 
+  /** The besteffort tier directory's value of `file` before the agent first wrote it there, if it did. */
+  tierOriginal(file: string): unknown {
+    return this.#tier[file];
+  }
+
+  /** Keeps the first value ever seen for the tier directory's `file`. */
+  recordTierIfAbsent(file: string, value: unknown): void {
+    if (value === undefined || this.#tier[file] !== undefined) return;
+    this.#tier = { ...this.#tier, [file]: value };
+    this.#dirty = true;
+  }
+
+  /** The tier directory is back to its originals: forget them. */
+  clearTier(): void {
+    if (Object.keys(this.#tier).length === 0) return;
+    this.#tier = {};
+    this.#dirty = true;
+  }
+
   deletePod(uid: string): void {
     if (this.#records.delete(uid)) this.#dirty = true;
   }
@@ -144,7 +174,8 @@ export class OriginalValues {
 
   async save(): Promise<void> {
     if (!this.#dirty) return;
-    const payload = { version: 1 as const, records: Object.fromEntries(this.#records) };
+    const tier = Object.keys(this.#tier).length === 0 ? {} : { tier: this.#tier };
+    const payload = { version: 1 as const, records: Object.fromEntries(this.#records), ...tier };
     const payloadText = JSON.stringify(payload);
     const text = `{"checksum":${JSON.stringify(checksumOf(payloadText))},"payload":${payloadText}}\n`;
     await mkdir(dirname(this.path), { recursive: true });
