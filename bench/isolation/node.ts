@@ -173,10 +173,11 @@ export class BenchNode {
     this.applied = report;
     if (this.options.containerThrottle === true) this.#copyThrottleToContainer();
     const initialQuotaUs = await agent.readBeTierQuota();
+    const sampler = createUtilizationSampler({ procRoot: '/proc', fs: cpuStatView(this.options.shape.cpu) });
     this.#loop = new SuppressLoop({
       plan: this.plan.spec.cpuSuppress,
-      samplerFor: () =>
-        createUtilizationSampler({ procRoot: '/proc', fs: cpuStatView(this.options.shape.cpu) }),
+      // One sampler for the loop's life: it keeps the previous /proc/stat read (as createSamplerSelector does).
+      samplerFor: () => sampler,
       writeQuota: agent.beTierQuotaSink(),
       resyncMs: 0,
       ...(initialQuotaUs === undefined ? {} : { initialQuotaUs }),
@@ -195,6 +196,11 @@ export class BenchNode {
     ])
       for (const rule of readFileSync(join(podDir, file), 'utf8').split('\n').filter(Boolean))
         write(join(containerDir, file), rule);
+  }
+
+  /** The suppress loop's state (nodeqos setting): last pressure, target and written quota. */
+  suppressState(): ReturnType<SuppressLoop['state']> | undefined {
+    return this.#loop?.state();
   }
 
   /** The BE tier quota the suppress loop holds (-1 unlimited), read from the kernel. */
