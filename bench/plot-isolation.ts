@@ -26,9 +26,7 @@ try {
     const series = rows.filter(r => (r.cdf ?? []).length > 0);
     const plots = series.map((row, i) => {
       const file = join(scratch, `${name}-${i}.dat`);
-      const lines = (row.cdf ?? [])
-        .filter(p => p.q < 1 && p.value > 0)
-        .map(p => `${p.value} ${1 - p.q}`);
+      const lines = (row.cdf ?? []).filter(p => p.q < 1 && p.value > 0).map(p => `${p.value} ${1 - p.q}`);
       writeFileSync(file, `${lines.join('\n')}\n`);
       return `'${file}' using 1:2 with lines lw 2 title '${row.variant}'`;
     });

@@ -23,6 +23,8 @@ export interface CpuRun {
   readonly load1m: number;
   /** BE tier quota at the end of the run (nodeqos rows; -1 unlimited). */
   readonly beQuotaUs: number | undefined;
+  /** Quota writes the suppress loop made during the whole run (nodeqos rows). */
+  readonly suppressWrites: number | undefined;
 }
 
 export interface CpuParams {
@@ -72,6 +74,7 @@ export async function cpuRun(params: CpuParams, variant: Variant): Promise<CpuRu
     const be1 = beCpu();
     const cpu1 = cpuTimes(params.shape.cpu);
     const beQuotaUs = variant.setting === 'nodeqos' ? node.beTierQuotaUs() : undefined;
+    const suppressWrites = node.suppressState()?.writes;
     if (done === '') throw new Error(`LS probe exited early: ${JSON.stringify(ls.exit)}`);
     await ls.exited;
     const { a: wake, b: response } = sampleColumns(ls.lines);
@@ -88,6 +91,7 @@ export async function cpuRun(params: CpuParams, variant: Variant): Promise<CpuRu
       stealNs: cpu1.stealNs - cpu0.stealNs,
       load1m: loadAverage1m(),
       beQuotaUs,
+      suppressWrites,
     };
   } finally {
     await Promise.all(workloads.map(w => w.kill()));
