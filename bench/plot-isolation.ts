@@ -43,7 +43,7 @@ try {
     ].join('\n');
   };
   const script = [
-    `set terminal pngcairo size 1400,560 font 'sans,10'`,
+    `set terminal pngcairo noenhanced size 1400,560 font 'sans,10'`,
     `set output '${pngFile}'`,
     'set multiplot layout 1,2',
     panel(data.cpu ?? [], 'CPU: LS response (1 ms period, 0.5 ms work) vs 2 BE spinners', 'cpu'),
