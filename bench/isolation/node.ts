@@ -23,6 +23,7 @@ import { policySchema } from '../../src/api/policy.ts';
 import { cpuToMilli, memoryToBytes } from '../../src/api/quantity.ts';
 import { planNode } from '../../src/plan/plan-node.ts';
 import { CgroupSandbox, type SandboxController, type SandboxPod } from '../lib/cgroup-sandbox.ts';
+import { scratchDirs } from './processes.ts';
 
 export const settings = ['alone', 'none', 'kubelet', 'nodeqos'] as const;
 export type Setting = (typeof settings)[number];
@@ -160,6 +161,7 @@ export class BenchNode {
     if (this.options.tierIdle === true) write(join(this.sandbox.dir('cpu'), 'besteffort', 'cpu.idle'), 1);
     if (setting !== 'nodeqos') return;
     this.#stateDir = await mkdtemp(join(tmpdir(), 'nodeqos-bench-state-'));
+    scratchDirs.add(this.#stateDir);
     const agent = await NodeAgent.create({
       nodeName,
       stateDir: this.#stateDir,
@@ -236,7 +238,10 @@ export class BenchNode {
       await this.#loop?.stop();
     } finally {
       this.sandbox.removeSync();
-      if (this.#stateDir !== undefined) await rm(this.#stateDir, { recursive: true, force: true });
+      if (this.#stateDir !== undefined) {
+        await rm(this.#stateDir, { recursive: true, force: true });
+        scratchDirs.delete(this.#stateDir);
+      }
     }
   }
 }

@@ -9,6 +9,9 @@ import { createInterface } from 'node:readline';
 
 const live = new Set<Workload>();
 
+/** Temporary directories of the runs in progress (agent state, I/O files): removed on SIGINT/SIGTERM too. */
+export const scratchDirs = new Set<string>();
+
 export interface Exit {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
