@@ -184,7 +184,7 @@ describe.each(['cgroupfs', 'systemd'] as const)('cgroup v2 with the %s driver', 
     expect(await read(tree.podDir(uids.be, 'BestEffort'), 'cpu.idle')).toBe('0');
     // What the kernel does while idle is set: the weight reads as the minimum; clearing idle resets it to 100.
     await writeFile(join(besteffort, 'cpu.weight'), '100');
-    const off = (await agent.deletePlan()) as PlanApplied;
+    const off = await agent.deletePlan();
     expect(off.tierIdle?.written).toEqual([{ knob: 'cpu.idle' }, { knob: 'cpu.weight' }]);
     expect(await read(besteffort, 'cpu.idle')).toBe('0');
     expect(await read(besteffort, 'cpu.weight')).toBe('1');
