@@ -76,13 +76,19 @@ export class CgroupSandbox {
   readonly pods: readonly SandboxPod[];
   private removed = false;
 
-  private constructor(pods: readonly SandboxPod[]) {
+  readonly #cpus: string | undefined;
+
+  private constructor(pods: readonly SandboxPod[], cpus: string | undefined) {
     this.pods = pods;
+    this.#cpus = cpus;
   }
 
-  /** Creates the tree; on any failure removes what was made and rethrows. */
-  static async create(pods: readonly SandboxPod[]): Promise<CgroupSandbox> {
-    const sandbox = new CgroupSandbox(pods);
+  /**
+   * Creates the tree; on any failure removes what was made and rethrows. `cpus` pins the whole tree to those CPUs
+   * (a cpu list inside the root cpuset); by default every level gets the root's CPUs.
+   */
+  static async create(pods: readonly SandboxPod[], cpus?: string): Promise<CgroupSandbox> {
+    const sandbox = new CgroupSandbox(pods, cpus);
     if (live.size === 0) {
       process.once('SIGINT', removeOnSignal);
       process.once('SIGTERM', removeOnSignal);
@@ -105,7 +111,7 @@ export class CgroupSandbox {
   }
 
   private async build(): Promise<void> {
-    const cpus = (await readFile(join(cgroupRoot, 'cpuset', 'cpuset.cpus'), 'utf8')).trim();
+    const cpus = this.#cpus ?? (await readFile(join(cgroupRoot, 'cpuset', 'cpuset.cpus'), 'utf8')).trim();
     const mems = (await readFile(join(cgroupRoot, 'cpuset', 'cpuset.mems'), 'utf8')).trim();
     for (const controller of sandboxControllers) {
       const dirs = [

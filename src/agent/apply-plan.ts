@@ -9,7 +9,7 @@ import { assertAbsoluteRoot } from './cgroup/safe-path.ts';
 import { detectCgroupMode, layoutFor, type CgroupMode } from './discovery/cgroup-mode.ts';
 import type { HierarchyKind } from './discovery/mountinfo.ts';
 import { discoverTopology } from './discovery/topology.ts';
-import { CgroupExecutor, type BeTierReport } from './executor/executor.ts';
+import { CgroupExecutor, type BeTierReport, type ReconcileResult } from './executor/executor.ts';
 import { knobLabel, type PodReport } from './executor/report.ts';
 import { nodeFs, type AgentFs } from './fs.ts';
 import { netClsUnsupportedOnV2 } from './net/net-cls.ts';
@@ -58,6 +58,8 @@ export interface PlanApplied {
   /** Set when the original-values file was unusable at start: restores then use kubelet defaults. */
   readonly stateProblem?: string | undefined;
   readonly tier?: BeTierReport | undefined;
+  /** The BE tier directory's cpu.idle (spec.cpuSuppress.beIdle), when the agent read or wrote it. */
+  readonly tierIdle?: PodReport | undefined;
 }
 
 export interface PlanRefused {
@@ -77,17 +79,18 @@ function podKey(report: PodReport): string {
 
 interface SummaryInput {
   readonly nodeName: string;
-  readonly pods: PodReport[];
-  readonly restored: PodReport[];
+  readonly result: ReconcileResult;
   readonly stateProblem: string | undefined;
   /** What this node cannot do at all (not per pod): reported on every pass, never retried. */
   readonly nodeUnsupported: readonly string[];
 }
 
-function summarise({ nodeName, pods, restored, stateProblem, nodeUnsupported }: SummaryInput): PlanApplied {
-  const all = [...pods, ...restored];
+function summarise({ nodeName, result, stateProblem, nodeUnsupported }: SummaryInput): PlanApplied {
+  const { applied: pods, restored } = result;
   const counts = { applied: 0, restored: 0, failed: 0, vanished: 0, backoff: 0 };
-  for (const report of all) counts[report.outcome]++;
+  for (const report of [...pods, ...restored]) counts[report.outcome]++;
+  // The BE tier directory's cpu.idle pass counts in failures and unsupported knobs, not in the pod counts.
+  const all = [...pods, ...restored, ...(result.tier ? [result.tier] : [])];
   const podFailures = all
     .flatMap(report =>
       report.failed.map(f => ({
@@ -103,12 +106,14 @@ function summarise({ nodeName, pods, restored, stateProblem, nodeUnsupported }: 
       ...all.flatMap(report => report.unsupported.map(u => `${u.knob}: ${u.reason}`.slice(0, 256))),
     ]),
   ].slice(0, maxUnsupported);
-  const degraded = counts.failed > 0 || counts.backoff > 0 || stateProblem !== undefined;
+  const degraded =
+    counts.failed > 0 || counts.backoff > 0 || podFailures.length > 0 || stateProblem !== undefined;
   return {
     status: degraded ? 'degraded' : 'applied',
     nodeName,
     pods,
     restored,
+    tierIdle: result.tier,
     counts,
     podFailures,
     unsupported,
@@ -197,6 +202,7 @@ export class NodeAgent {
     const result = await this.executor.reconcile({
       pods: spec.pods,
       tierPeriodUs: spec.cpuSuppress.cfsPeriodUs,
+      tierIdle: spec.cpuSuppress.beIdle === true,
     });
     this.#lastPlan = parsed.data;
     return this.#summary(result);
@@ -207,9 +213,12 @@ export class NodeAgent {
     return this.#lastPlan === undefined ? undefined : this.applyPlan(this.#lastPlan);
   }
 
-  /** The plan was deleted: every pod the agent changed gets its original values back, the BE tier goes unlimited. */
+  /**
+   * The plan was deleted: every pod the agent changed gets its original values back, the BE tier goes unlimited and
+   * its cpu.idle (and the weight it hid) back to the originals.
+   */
   async deletePlan(): Promise<PlanApplied> {
-    const result = await this.executor.reconcile({ pods: [] });
+    const result = await this.executor.reconcile({ pods: [], tierIdle: false });
     this.#lastPlan = undefined;
     const tier = await this.executor.writeBeTierQuota(-1);
     try {
@@ -226,11 +235,10 @@ export class NodeAgent {
     return this.executor.applyNetwork(classes);
   }
 
-  #summary(result: { applied: PodReport[]; restored: PodReport[] }): PlanApplied {
+  #summary(result: ReconcileResult): PlanApplied {
     return summarise({
       nodeName: this.nodeName,
-      pods: result.applied,
-      restored: result.restored,
+      result,
       stateProblem: this.#store.loadProblem,
       nodeUnsupported: this.nodeUnsupported,
     });

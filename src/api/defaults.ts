@@ -104,6 +104,7 @@ export const suppressDefaults = {
   floorMilliCPU: 100,
   intervalMs: 200,
   maxStepUpRatio: 0.1,
+  beIdle: false,
 } as const;
 
 export const burstDefaults = { enabled: false, burstPercent: 50 } as const;

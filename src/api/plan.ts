@@ -102,6 +102,10 @@ export const planCpuSuppressSchema = z.object({
     .int()
     .min(0)
     .describe('Changes smaller than this are not written (1% of node capacity).'),
+  beIdle: z
+    .boolean()
+    .optional()
+    .describe('cpu.idle=1 on the BE tier cgroup (SCHED_IDLE); absent (plans of older controllers): off.'),
   evaluatedPressure: z.number().min(0).max(100).optional(),
   quotaAtPressure: z
     .int()

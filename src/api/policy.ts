@@ -225,6 +225,12 @@ export const cpuSuppressSchema = withRules(
       .describe(
         'Largest quota increase per interval, as a share of the BE base (default 0.1); decreases are immediate.',
       ),
+    beIdle: z
+      .boolean()
+      .optional()
+      .describe(
+        `cpu.idle=1 (SCHED_IDLE) on the BE tier cgroup where the kernel has it (5.15+, v1 and v2), independent of enabled (default ${suppressDefaults.beIdle}).`,
+      ),
   }),
   [
     {

@@ -27,7 +27,8 @@ export function renderPlanTable(plan: NodeIsolationPlan): string {
     `BE tier: base ${sup.baseMilliCPU}m, quota ${sup.floorQuotaUs}..${sup.ceilingQuotaUs} us per ${sup.cfsPeriodUs} us` +
       (sup.quotaAtPressure === undefined
         ? ''
-        : `, at pressure ${sup.evaluatedPressure ?? ''}: ${sup.quotaAtPressure} us`),
+        : `, at pressure ${sup.evaluatedPressure ?? ''}: ${sup.quotaAtPressure} us`) +
+      `, cpu.idle ${sup.beIdle === true ? 'on' : 'off'}`,
     '',
   ];
   const rows = [

@@ -195,6 +195,7 @@ function suppressPlan(
     intervalMs: s.intervalMs,
     maxStepUpQuotaUs: Math.max(1, Math.floor(((base * s.cfsPeriodUs) / 1000) * s.maxStepUpRatio)),
     deadbandQuotaUs: Math.floor((node.capacityMilli * s.cfsPeriodUs) / 1000 / 100),
+    beIdle: s.beIdle,
   };
 }
 

@@ -20,6 +20,7 @@ export interface ResolvedSuppress {
   readonly floorMilliCPU: number;
   readonly intervalMs: number;
   readonly maxStepUpRatio: number;
+  readonly beIdle: boolean;
 }
 
 export interface ResolvedPolicy {

@@ -38,6 +38,21 @@ describe('nodeqos plan', () => {
     );
   });
 
+  it('carries spec.cpuSuppress.beIdle into the plan and the table (off by default)', () => {
+    const byDefault = runCli([...planArgs, '-o', 'table']);
+    expect(byDefault.stdout).toMatch(/^BE tier: base .*, cpu\.idle off$/m);
+    const dir = mkdtempSync(join(tmpdir(), 'nodeqos-cli-'));
+    writeFileSync(
+      join(dir, 'p.yaml'),
+      'apiVersion: nodeqos.io/v1alpha1\nkind: NodeQoSPolicy\nmetadata: {name: idle-be}\nspec:\n  cpuSuppress: {beIdle: true}\n',
+    );
+    const args = ['plan', '--policy', join(dir, 'p.yaml'), '--node', 'examples/node.yaml'];
+    const json = runCli([...args, '-o', 'json']);
+    expect(json.code).toBe(0);
+    expect(planSchema.parse(JSON.parse(json.stdout)).spec.cpuSuppress.beIdle).toBe(true);
+    expect(runCli([...args, '-o', 'table']).stdout).toMatch(/^BE tier: base .*, cpu\.idle on$/m);
+  });
+
   it('--pressure fills quotaAtPressure; --previous keeps pinned CPUs', () => {
     const first = runCli([...planArgs, '-o', 'json', '--pressure', '70']);
     const plan = planSchema.parse(JSON.parse(first.stdout));

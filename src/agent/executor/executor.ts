@@ -22,6 +22,7 @@ import { effectiveQuota, planDesired, type PodDesired } from './pod-desired.ts';
 import { cpusetOps, netClassidOps, plainOps, v1CpuOps, v2CpuOps } from './pod-ops.ts';
 import { emptyPodReport, type PodReport } from './report.ts';
 import { RewriteTracker } from './rewrite-tracker.ts';
+import { applyTierIdle } from './tier-idle.ts';
 import { CgroupSession, OwnerVanishedError, type SessionDeps, type WriteOp } from './session.ts';
 
 export interface ExecutorOptions {
@@ -49,11 +50,15 @@ export interface ReconcileInput {
   readonly pods: readonly PlanPod[];
   /** Period of the BE tier quota (the plan's cpuSuppress.cfsPeriodUs). */
   readonly tierPeriodUs?: number | undefined;
+  /** cpu.idle=1 on the BE tier directory (the plan's cpuSuppress.beIdle); false or absent: restored if changed. */
+  readonly tierIdle?: boolean | undefined;
 }
 
 export interface ReconcileResult {
   readonly applied: PodReport[];
   readonly restored: PodReport[];
+  /** The BE tier directory's cpu.idle pass, when it read or wrote anything. */
+  readonly tier?: PodReport | undefined;
 }
 
 export interface BeTierReport {
@@ -147,8 +152,9 @@ export class CgroupExecutor {
       for (const uid of this.#restoreCandidates(keep)) restored.push(await this.#restorePod(uid));
       for (const pod of input.pods) this.#applied.set(pod.uid, pod);
       this.#backoff.keepOnly(new Set([...keep, ...this.#restoreCandidates(keep)]));
+      const tier = await this.#tierIdle(input.tierIdle === true);
       this.#deps.rewrite.prune();
-      return { applied, restored };
+      return { applied, restored, tier };
     });
   }
 
@@ -431,6 +437,27 @@ export class CgroupExecutor {
       tier.report.outcome = hasFailures(tier.report) ? 'failed' : 'applied';
       return { quotaUs, periodUs, tier: tier.report, pods };
     });
+  }
+
+  /** cpu.idle on the besteffort directory (tier-idle.ts); undefined when it was neither wanted nor ever changed. */
+  async #tierIdle(wanted: boolean): Promise<PodReport | undefined> {
+    const tier = this.#tierSession();
+    try {
+      await applyTierIdle(tier, this.knobs, this.#deps.store, wanted);
+    } catch (error) {
+      if (!(error instanceof OwnerVanishedError)) throw error;
+      tier.fail(
+        { knob: this.knobs.idle.file },
+        'ENOENT',
+        `the besteffort cgroup does not exist: ${error.message}`,
+      );
+    }
+    const report = tier.report;
+    const touched =
+      report.written.length + report.skipped.length + report.failed.length + report.unsupported.length;
+    if (touched === 0) return undefined;
+    report.outcome = hasFailures(report) ? 'failed' : 'applied';
+    return report;
   }
 
   /** The quota the besteffort directory holds now (-1 unlimited), or undefined when it cannot be read. */

@@ -41,6 +41,8 @@ export const throttleFiles = {
 export interface V1Knobs {
   readonly version: 'v1';
   readonly shares: Knob<number>;
+  /** SCHED_IDLE for the whole group (kernel 5.15+); written on the BE tier directory only. */
+  readonly idle: Knob<number>;
   readonly quota: Knob<number>;
   readonly period: Knob<number>;
   readonly burst: Knob<number>;
@@ -61,6 +63,7 @@ export interface V1Knobs {
 export interface V2Knobs {
   readonly version: 'v2';
   readonly weight: Knob<number>;
+  readonly idle: Knob<number>;
   readonly cpuMax: Knob<CpuMax>;
   readonly burst: Knob<number>;
   readonly cpus: Knob<string>;
@@ -81,6 +84,7 @@ export function v1Knobs(pageSize: number, netClassids = false): V1Knobs {
     version: 'v1',
     netClassid: netClassids ? knob('net_cls.classid', 'net_cls', classidCodec) : undefined,
     shares: knob('cpu.shares', 'cpu', intCodec(2, 262144, 'cpu.shares')),
+    idle: knob('cpu.idle', 'cpu', intCodec(0, 1, 'cpu.idle')),
     quota: knob('cpu.cfs_quota_us', 'cpu', quotaCodec),
     period: knob('cpu.cfs_period_us', 'cpu', periodCodec),
     burst: knob('cpu.cfs_burst_us', 'cpu', intCodec(0, maxQuotaUs, 'cpu.cfs_burst_us')),
@@ -105,6 +109,7 @@ export function v2Knobs(pageSize: number): V2Knobs {
   return {
     version: 'v2',
     weight: knob('cpu.weight', 'cpu', intCodec(1, 10000, 'cpu.weight')),
+    idle: knob('cpu.idle', 'cpu', intCodec(0, 1, 'cpu.idle')),
     cpuMax: knob('cpu.max', 'cpu', cpuMaxCodec),
     burst: knob('cpu.max.burst', 'cpu', intCodec(0, maxQuotaUs, 'cpu.max.burst')),
     cpus: knob('cpuset.cpus', 'cpuset', v2CpuListCodec),

@@ -24,6 +24,8 @@ const podRecordSchema = z.object({
 const payloadSchema = z.object({
   version: z.literal(1),
   records: z.record(z.string().regex(uidPattern), podRecordSchema),
+  /** The kubepods besteffort directory's originals (cpu.idle and the weight it hides), by file. */
+  tier: z.record(z.string().max(64), z.unknown()).optional(),
 });
 
 export type PodRecord = z.infer<typeof podRecordSchema>;
@@ -41,12 +43,19 @@ export class OriginalValues {
   /** Why the stored file could not be used (corrupt, bad checksum); the agent then restores kubelet defaults. */
   readonly loadProblem: string | undefined;
   readonly #records: Map<string, PodRecord>;
+  #tier: Record<string, unknown>;
   #dirty = false;
 
-  private constructor(path: string, records: Map<string, PodRecord>, loadProblem: string | undefined) {
+  private constructor(
+    path: string,
+    records: Map<string, PodRecord>,
+    loadProblem: string | undefined,
+    tier: Record<string, unknown> = {},
+  ) {
     this.path = path;
     this.#records = records;
     this.loadProblem = loadProblem;
+    this.#tier = tier;
   }
 
   static async load(stateDir: string, logger: Logger): Promise<OriginalValues> {
@@ -55,7 +64,12 @@ export class OriginalValues {
     if (read.kind === 'none') return new OriginalValues(path, new Map(), undefined);
     const payload = read.kind === 'ok' ? payloadSchema.safeParse(read.payload) : undefined;
     if (payload?.success === true)
-      return new OriginalValues(path, new Map(Object.entries(payload.data.records)), undefined);
+      return new OriginalValues(
+        path,
+        new Map(Object.entries(payload.data.records)),
+        undefined,
+        payload.data.tier ?? {},
+      );
     const reason =
       read.kind === 'corrupt'
         ? read.reason
@@ -99,6 +113,25 @@ export class OriginalValues {
     this.#dirty = true;
   }
 
+  /** The besteffort tier directory's value of `file` before the agent first wrote it there, if it did. */
+  tierOriginal(file: string): unknown {
+    return this.#tier[file];
+  }
+
+  /** Keeps the first value ever seen for the tier directory's `file`. */
+  recordTierIfAbsent(file: string, value: unknown): void {
+    if (value === undefined || this.#tier[file] !== undefined) return;
+    this.#tier = { ...this.#tier, [file]: value };
+    this.#dirty = true;
+  }
+
+  /** The tier directory is back to its originals: forget them. */
+  clearTier(): void {
+    if (Object.keys(this.#tier).length === 0) return;
+    this.#tier = {};
+    this.#dirty = true;
+  }
+
   deletePod(uid: string): void {
     if (this.#records.delete(uid)) this.#dirty = true;
   }
@@ -118,7 +151,8 @@ export class OriginalValues {
 
   async save(): Promise<void> {
     if (!this.#dirty) return;
-    await writeDurable(this.path, { version: 1 as const, records: Object.fromEntries(this.#records) });
+    const tier = Object.keys(this.#tier).length === 0 ? {} : { tier: this.#tier };
+    await writeDurable(this.path, { version: 1 as const, records: Object.fromEntries(this.#records), ...tier });
     this.#dirty = false;
   }
 }

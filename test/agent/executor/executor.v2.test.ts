@@ -1,6 +1,6 @@
 // cgroup v2 under a temp dir, both drivers: every v2 knob, the shares->weight and blkio->io weight conversions,
 // io.bfq.weight preference, oom_score_adj, and restore of a pod that leaves the plan.
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -165,6 +165,39 @@ describe.each(['cgroupfs', 'systemd'] as const)('cgroup v2 with the %s driver', 
     expect(await read(besteffort, 'cpu.max')).toBe('30000 100000');
     await agent.writeBeTierQuota(-1);
     expect(await read(besteffort, 'cpu.max')).toBe('max 100000');
+  });
+
+  it('writes cpu.idle on the besteffort directory for beIdle, and restores it before the saved cpu.weight', async () => {
+    const { tree, agent } = await setup({ 'cpu.idle': '0' });
+    const besteffort = join(
+      tree.cgroupRoot,
+      ...(driver === 'systemd'
+        ? ['kubepods.slice', 'kubepods-besteffort.slice']
+        : ['kubepods', 'besteffort']),
+    );
+    await writeFile(join(besteffort, 'cpu.weight'), '1'); // kubelet's weight for shares 2
+    const idlePlan = v2Plan();
+    idlePlan.spec.cpuSuppress.beIdle = true;
+    const on = (await agent.applyPlan(idlePlan)) as PlanApplied;
+    expect(on.tierIdle?.written).toEqual([{ knob: 'cpu.idle' }]);
+    expect(await read(besteffort, 'cpu.idle')).toBe('1');
+    expect(await read(tree.podDir(uids.be, 'BestEffort'), 'cpu.idle')).toBe('0');
+    // What the kernel does while idle is set: the weight reads as the minimum; clearing idle resets it to 100.
+    await writeFile(join(besteffort, 'cpu.weight'), '100');
+    const off = await agent.deletePlan();
+    expect(off.tierIdle?.written).toEqual([{ knob: 'cpu.idle' }, { knob: 'cpu.weight' }]);
+    expect(await read(besteffort, 'cpu.idle')).toBe('0');
+    expect(await read(besteffort, 'cpu.weight')).toBe('1');
+  });
+
+  it('reports cpu.idle as unsupported where the kernel has none, and changes nothing', async () => {
+    const { agent } = await setup();
+    const idlePlan = v2Plan();
+    idlePlan.spec.cpuSuppress.beIdle = true;
+    const report = (await agent.applyPlan(idlePlan)) as PlanApplied;
+    expect(report.status).toBe('applied');
+    expect(report.tierIdle?.written).toEqual([]);
+    expect(report.unsupported.some(u => u.startsWith('cpu.idle: cpu.idle does not exist'))).toBe(true);
   });
 
   it('restores the original values of a pod that leaves the plan', async () => {
