@@ -10,7 +10,7 @@ import { detectCgroupMode, layoutFor, type CgroupMode } from './discovery/cgroup
 import type { HierarchyKind } from './discovery/mountinfo.ts';
 import { discoverTopology } from './discovery/topology.ts';
 import { CgroupExecutor, type BeTierReport, type ReconcileResult } from './executor/executor.ts';
-import { knobLabel, type PodReport } from './executor/report.ts';
+import { knobLabel, type PodReport } from './mechanisms/core/report.ts';
 import { nodeFs, type AgentFs } from './fs.ts';
 import { netClsUnsupportedOnV2 } from './net/net-cls.ts';
 import type { PlanNetClass } from './net/layout.ts';
@@ -246,11 +246,7 @@ export class NodeAgent {
 
   /** What this node cannot enforce whatever the plan says (reported once per knob, never retried). */
   get nodeUnsupported(): string[] {
-    if (
-      this.#options.netQos === undefined ||
-      (this.executor.knobs.version === 'v1' && this.executor.knobs.netClassid)
-    )
-      return [];
+    if (this.#options.netQos === undefined || this.executor.knobs.has('net_cls.classid')) return [];
     return [
       this.mode.version === 'v2'
         ? `net_cls.classid: ${netClsUnsupportedOnV2}`

@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { formatCpuList } from '../../src/api/cpulist.ts';
 import type { KubeQoS } from '../../src/api/group.ts';
 import type { NodeIsolationPlan, PlanPod } from '../../src/api/plan.ts';
-import type { CpuMax } from '../../src/agent/executor/codecs.ts';
-import { blkioWeightToIoWeight, sharesToWeight } from '../../src/agent/executor/conversions.ts';
-import { effectiveQuota } from '../../src/agent/executor/pod-desired.ts';
+import type { CpuMax } from '../../src/agent/mechanisms/core/codecs.ts';
+import { blkioWeightToIoWeight, sharesToWeight } from '../../src/agent/mechanisms/core/conversions.ts';
+import { effectiveQuota } from '../../src/agent/mechanisms/cpu/knobs.ts';
 import type { SimulatedNode } from '../../src/demo/simulated-node.ts';
 import { parseCpuMax, parseIdList, type KernelLimits } from './kernel-rules.ts';
 

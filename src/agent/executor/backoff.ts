@@ -1,6 +1,6 @@
 // Per-pod exponential backoff after failed writes: one bad pod is retried less and less often, never blocking
 // others. A changed plan entry for the pod retries at once.
-import type { KnobFailure } from './report.ts';
+import type { KnobFailure } from '../mechanisms/core/report.ts';
 
 export interface BackoffOptions {
   readonly baseMs: number;

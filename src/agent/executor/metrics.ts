@@ -1,23 +1,14 @@
 // Executor metrics (prom-client, nodeqos_ prefix) on a registry the agent passes in.
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { counterOnce, gaugeOnce, histogramOnce } from '../../observability/registered.ts';
+import type { AppliedValues } from '../mechanisms/core/applied.ts';
+
+export type { AppliedValues };
 
 export interface PodLabels {
   readonly qos: string;
   readonly namespace: string;
   readonly pod: string;
-}
-
-export type MemoryKnob = 'min' | 'low' | 'high' | 'max';
-
-/** What the agent applied to one pod; null leaves a gauge unset (knob failed or unsupported). Unlimited is -1. */
-export interface AppliedValues {
-  readonly shares: number | null;
-  readonly cfsQuotaUs: number | null;
-  readonly cpusetSize: number | null;
-  readonly memory: Readonly<Record<MemoryKnob, number | null>>;
-  readonly oomScoreAdj: number | null;
-  readonly blkioWeight: number | null;
 }
 
 type PodGauge = Gauge<'qos' | 'namespace' | 'pod'>;

@@ -1,8 +1,10 @@
 // What a pod leaving the plan gets back: the values recorded before the agent's first write, or, when the record is
-// missing or untrustworthy, what kubelet would set where that is derivable without the pod spec.
-import type { Knobs } from './knobs.ts';
-import type { PodDesired } from './pod-desired.ts';
-import type { UnsupportedKnob } from './report.ts';
+// missing or untrustworthy, what kubelet would set where that is derivable without the pod spec (each mechanism
+// knows its own kubelet defaults).
+import type { PodDesired } from '../mechanisms/core/desired.ts';
+import { notDerivable, type Mechanism } from '../mechanisms/core/mechanism.ts';
+import type { UnsupportedKnob } from '../mechanisms/core/report.ts';
+import type { MechanismSession } from '../mechanisms/core/session.ts';
 import { oomKnob } from './oom-score.ts';
 import { podDirKey, type PodRecord } from '../restore/original-values.ts';
 
@@ -24,33 +26,21 @@ export interface DefaultsResult {
   readonly leftAsIs: UnsupportedKnob[];
 }
 
-const notDerivable = 'no original recorded and kubelet derives it from the pod spec: left as is';
-
 /**
- * kubelet defaults: the parent's full cpuset; memory.min/low 0 and memory.high max (v2), soft limit unlimited (v1);
- * no CPU burst and no throttles (kubelet sets neither). shares, quota, memory limit, blkio weight and
- * oom_score_adj depend on the pod spec and are left as they are, and reported.
+ * kubelet defaults, from every mechanism (e.g. the parent's full cpuset; memory.min/low 0 and memory.high max on
+ * v2, soft limit unlimited on v1; no CPU burst and no throttles). What depends on the pod spec is left as it is and
+ * reported, oom_score_adj included.
  */
-export function kubeletDefaults(knobs: Knobs, parentCpus: string | undefined): DefaultsResult {
+export async function kubeletDefaults(
+  mechanisms: readonly Mechanism[],
+  session: MechanismSession,
+): Promise<DefaultsResult> {
   const pod = new Map<string, unknown>();
-  if (parentCpus !== undefined && parentCpus !== '') pod.set(knobs.cpus.file, parentCpus);
-  pod.set(knobs.burst.file, 0);
   const leftAsIs: UnsupportedKnob[] = [];
-  if (knobs.version === 'v1') {
-    pod.set(knobs.memorySoftLimit.file, null);
-    for (const { knob } of knobs.throttles) pod.set(knob.file, {});
-    // kubelet never tags pods: 0 (untagged) is what a fresh cgroup holds.
-    if (knobs.netClassid) pod.set(knobs.netClassid.file, 0);
-    for (const knob of [knobs.shares, knobs.quota, knobs.period, knobs.memoryLimit])
-      leftAsIs.push({ knob: knob.file, reason: notDerivable });
-    leftAsIs.push({ knob: 'blkio.weight', reason: notDerivable });
-  } else {
-    pod.set(knobs.memoryMin.file, 0);
-    pod.set(knobs.memoryLow.file, 0);
-    pod.set(knobs.memoryHigh.file, null);
-    pod.set(knobs.ioMax.file, {});
-    for (const knob of [knobs.weight, knobs.cpuMax, knobs.memoryMax, knobs.ioWeight])
-      leftAsIs.push({ knob: knob.file, reason: notDerivable });
+  for (const mechanism of mechanisms) {
+    const defaults = await mechanism.kubeletDefaults(session);
+    for (const [file, value] of defaults.values) pod.set(file, value);
+    leftAsIs.push(...defaults.leftAsIs);
   }
   leftAsIs.push({ knob: oomKnob, reason: notDerivable });
   return { desired: { mode: 'restore', pod, containers: new Map(), unsupported: [] }, leftAsIs };

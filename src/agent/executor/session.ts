@@ -1,14 +1,24 @@
 // One pass over one cgroup owner (a pod, or the BE tier directory): reads current values, turns wanted values into
-// ordered writes, records originals before the first write, then writes, classifying every outcome.
+// ordered writes (the mechanisms use it through MechanismSession), records originals before the first write, then
+// writes (commit: only the executor calls it), classifying every outcome.
 import type { Logger } from 'pino';
 import type { CgroupLayout, Controller } from '../cgroup/layout.ts';
 import { errnoOf, messageOf, type AgentFs } from '../fs.ts';
-import { podDirKey, type OriginalValues, type PodIdentity } from '../restore/original-values.ts';
-import type { Knob } from './knobs.ts';
-import { leveledWrites, type LeveledRule, type LevelNode } from './leveled.ts';
+import { podDirKey, type OriginalValues } from '../restore/original-values.ts';
+import type { Knob } from '../mechanisms/core/knob.ts';
+import { leveledWrites, type LeveledRule, type LevelNode } from '../mechanisms/core/leveled.ts';
+import { emptyPodReport, type KnobRef, type PodReport } from '../mechanisms/core/report.ts';
+import {
+  OwnerVanishedError,
+  type MechanismSession,
+  type OpInput,
+  type SessionTarget,
+  type WriteOp,
+} from '../mechanisms/core/session.ts';
 import type { ExecutorMetrics } from './metrics.ts';
-import { emptyPodReport, type KnobRef, type PodReport } from './report.ts';
 import type { RewriteTracker } from './rewrite-tracker.ts';
+
+export { OwnerVanishedError, type SessionTarget, type WriteOp };
 
 export interface SessionDeps {
   readonly fs: AgentFs;
@@ -25,49 +35,11 @@ export interface SessionDeps {
   readonly refusals: { oomLowerRefusedAt?: number };
 }
 
-export interface SessionTarget {
-  readonly identity: PodIdentity;
-  /** The owner's directory for a controller. */
-  dirOf(controller: Controller): string;
-  /** Its parent directory (where an empty v1 cpuset.mems is copied from). */
-  parentDirOf(controller: Controller): string;
-  /** Record originals before writing (pods being applied); off for restores and for the tier directory. */
-  readonly recordOriginals: boolean;
-}
-
-/** The owner's directory vanished (pod deleted): the pass stops for it, which is not an error. */
-export class OwnerVanishedError extends Error {
-  override readonly name = 'OwnerVanishedError';
-}
-
-export interface WriteOp {
-  readonly container: string | null;
-  readonly dir: string;
-  readonly file: string;
-  readonly lines: readonly string[];
-  readonly from: string;
-  readonly to: string;
-  /** The value before this pass, kept as the original when none is recorded yet. */
-  readonly original: unknown;
-  /** Earlier ops of the same commit this one is only valid after (a raised burst needs its raised quota). */
-  readonly requires?: readonly WriteOp[];
-}
-
-export interface OpInput<T> {
-  readonly container: string | null;
-  readonly current: T;
-  readonly desired: T;
-  /** Original value for the record when it differs from current (a pass-2 write after a pass-1 write). */
-  readonly original?: T;
-  /** Overrides the forced-rewrite clock (leveled writes decide it per node). */
-  readonly force?: boolean;
-}
-
 function refOf(file: string, container: string | null): KnobRef {
   return container === null ? { knob: file } : { knob: file, container };
 }
 
-export class CgroupSession {
+export class CgroupSession implements MechanismSession {
   readonly report: PodReport;
   readonly deps: SessionDeps;
   readonly target: SessionTarget;
@@ -78,6 +50,18 @@ export class CgroupSession {
     this.deps = deps;
     this.target = target;
     this.report = emptyPodReport(target.identity);
+  }
+
+  get layout(): CgroupLayout {
+    return this.deps.layout;
+  }
+
+  exists(path: string): Promise<boolean> {
+    return this.deps.fs.exists(path);
+  }
+
+  recorded(dirKey: string, file: string): unknown {
+    return this.deps.store.get(this.target.identity.uid, dirKey, file);
   }
 
   dir(controller: Controller, container: string | null): string {

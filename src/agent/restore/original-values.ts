@@ -152,7 +152,11 @@ export class OriginalValues {
   async save(): Promise<void> {
     if (!this.#dirty) return;
     const tier = Object.keys(this.#tier).length === 0 ? {} : { tier: this.#tier };
-    await writeDurable(this.path, { version: 1 as const, records: Object.fromEntries(this.#records), ...tier });
+    await writeDurable(this.path, {
+      version: 1 as const,
+      records: Object.fromEntries(this.#records),
+      ...tier,
+    });
     this.#dirty = false;
   }
 }

@@ -10,14 +10,14 @@ import {
   ioMaxCodec,
   quotaCodec,
   weightCodec,
-} from '../../../src/agent/executor/codecs.ts';
-import { blkioWeightToIoWeight, sharesToWeight } from '../../../src/agent/executor/conversions.ts';
+} from '../../../src/agent/mechanisms/core/codecs.ts';
+import { blkioWeightToIoWeight, sharesToWeight } from '../../../src/agent/mechanisms/core/conversions.ts';
 import {
   clampToParent,
   cpusetRule,
   leveledWrites,
   type LevelNode,
-} from '../../../src/agent/executor/leveled.ts';
+} from '../../../src/agent/mechanisms/core/leveled.ts';
 
 describe('conversions', () => {
   it("shares -> cpu.weight uses kubelet's linear map", () => {

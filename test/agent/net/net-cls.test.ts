@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NodeAgent, type PlanApplied } from '../../../src/agent/apply-plan.ts';
 import { NetQos } from '../../../src/agent/executor/net-qos.ts';
 import { execRunner } from '../../../src/agent/executor/command-runner.ts';
-import { classidCodec } from '../../../src/agent/executor/codecs.ts';
+import { classidCodec } from '../../../src/agent/mechanisms/core/codecs.ts';
 import { plan, planPod, uids } from '../helpers/plans.ts';
 import { v1Mountinfo, v1Node, v1PodDir } from '../helpers/trees.ts';
 import type { MemoryFs } from '../helpers/memory-fs.ts';

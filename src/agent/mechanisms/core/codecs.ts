@@ -1,7 +1,7 @@
 // How each cgroup file's text maps to a value, which values the kernel accepts (never write one it rejects or
 // silently clamps), when two values are the same, and the lines (one write(2) each) that set a value.
 import { z } from 'zod';
-import { canonicalCpuList, cpuListRegex, maxCpuId, parseCpuList } from '../../api/cpulist.ts';
+import { canonicalCpuList, cpuListRegex, maxCpuId, parseCpuList } from '../../../api/cpulist.ts';
 
 export interface Codec<T> {
   /** Shape of a value kept in the original-values record (JSON). */

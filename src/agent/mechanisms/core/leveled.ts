@@ -4,7 +4,7 @@
 //   pass 2, bottom-up: every cgroup gets its exact value, children before parents, so a parent shrinks last.
 // cpuset v1: growing a child past its parent is EACCES, shrinking a parent under a child is EBUSY.
 // cpu v1: a child's quota/period ratio above its parent's is EINVAL.
-import { formatCpuList, parseCpuList } from '../../api/cpulist.ts';
+import { formatCpuList, parseCpuList } from '../../../api/cpulist.ts';
 import type { CpuMax } from './codecs.ts';
 
 export interface LevelNode<T> {
