@@ -10,10 +10,14 @@ import { errorMessage } from '../../kube/errors.ts';
 import { Informer, type InformerSource } from '../../kube/informer.ts';
 import type { CachedPlan, CachedPod, InvalidPlan } from '../../kube/transforms.ts';
 import type { NodeAgent, PlanApplyReport, PlanRefused } from '../apply-plan.ts';
-import { SuppressLoop } from '../suppress/loop.ts';
 import type { SamplerFor } from '../suppress/samplers/select.ts';
 import type { PlanCache } from './plan-cache.ts';
 import { planStatus, type PlanStatus } from './plan-status.ts';
+import { StatusPublisher } from './status-publisher.ts';
+import { SuppressRunner } from './suppress-runner.ts';
+import { StepClock, type RuntimeHealth } from './step-clock.ts';
+
+export type { RuntimeHealth };
 import { provisionalPods } from '../../plan/provisional-pods.ts';
 
 export interface AgentRuntimeOptions {
@@ -39,47 +43,39 @@ export interface AgentRuntimeOptions {
   readonly now?: () => number;
 }
 
-export interface RuntimeHealth {
-  readonly ok: boolean;
-  readonly reason?: string | undefined;
-}
-
-/** Status without the figures that change every sample (pressure only counts once it is known). */
-function significantStatus(status: PlanStatus): string {
-  return canonicalJson({
-    ...status,
-    lastAppliedTime: undefined,
-    pressure: status.pressure === undefined ? undefined : 'known',
-    beQuotaUs: undefined,
-    suppressRatio: undefined,
-  });
-}
-
 export class AgentRuntime {
   private readonly options: AgentRuntimeOptions;
   private readonly plans: Informer<CachedPlan | InvalidPlan> | undefined;
   private readonly pods: Informer<CachedPod> | undefined;
   private plan: NodeIsolationPlan | undefined;
-  private suppress: SuppressLoop | undefined;
+  private readonly suppress: SuppressRunner;
   private topology: Topology | undefined;
   private lastReport: PlanApplyReport | undefined;
   /** The latest plan from the API server when it was refused: status stays Degraded until a good one arrives. */
   private refusal: PlanApplyReport | undefined;
-  private lastStatus: PlanStatus | undefined;
-  private lastStatusAt = 0;
+  private readonly status: StatusPublisher;
   private netUnsupported: string[] = [];
   private chain: Promise<void> = Promise.resolve();
   private resyncTimer: NodeJS.Timeout | undefined;
   private podsChanged: NodeJS.Timeout | undefined;
   private stopped = false;
   /** When the last queued step completed without throwing; the liveness probe's clock. */
-  private lastStepAt: number;
-  private lastStepError: string | undefined;
+  private readonly steps: StepClock;
   applies = 0;
 
   constructor(options: AgentRuntimeOptions) {
     this.options = options;
-    this.lastStepAt = (options.now ?? Date.now)();
+    const resyncMs = options.resyncMs ?? 10_000;
+    this.steps = new StepClock(
+      options.now ?? Date.now,
+      options.healthBoundMs ?? Math.max(60_000, 3 * resyncMs),
+    );
+    this.suppress = new SuppressRunner(options);
+    this.status = new StatusPublisher(
+      options.kube?.writeStatus,
+      options.statusIntervalMs ?? 10_000,
+      options.logger,
+    );
     const informerOptions = {
       stallMs: options.stallMs ?? 120_000,
       backoff: { initialMs: 500, maxMs: 30_000 },
@@ -126,12 +122,7 @@ export class AgentRuntime {
    * failing agent turns unhealthy after the bound, so the kubelet restarts it.
    */
   health(): RuntimeHealth {
-    const resyncMs = this.options.resyncMs ?? 10_000;
-    const bound = this.options.healthBoundMs ?? Math.max(60_000, 3 * resyncMs);
-    const since = (this.options.now ?? Date.now)() - this.lastStepAt;
-    if (this.stopped || since <= bound) return { ok: true };
-    const why = this.lastStepError === undefined ? 'a step is stuck' : `last error: ${this.lastStepError}`;
-    return { ok: false, reason: `no agent step completed for ${Math.round(since / 1000)} s (${why})` };
+    return this.steps.health(this.stopped);
   }
 
   get ready(): boolean {
@@ -170,16 +161,14 @@ export class AgentRuntime {
     if (this.stopped) return;
     // Steps queued behind the one in flight are dropped once stop() is called: shutdown waits for one write
     // pass, not for a backlog of superseded plan versions (SIGTERM must finish within the grace period).
-    const now = this.options.now ?? Date.now;
     this.chain = this.chain
       .then(async () => {
         if (this.stopped) return;
         await step();
-        this.lastStepAt = now();
-        this.lastStepError = undefined;
+        this.steps.completed();
       })
       .catch((error: unknown) => {
-        this.lastStepError = errorMessage(error);
+        this.steps.failed(errorMessage(error));
         this.options.logger.error(
           { error: errorMessage(error) },
           'agent step failed; will retry on the next resync',
@@ -254,28 +243,10 @@ export class AgentRuntime {
           'plan applied',
         );
       }
-      await this.runSuppress(plan);
+      await this.suppress.run(plan);
       await this.applyNetwork(plan);
     }
     await this.writeStatusIfDue();
-  }
-
-  private async runSuppress(plan: NodeIsolationPlan): Promise<void> {
-    if (this.suppress) {
-      this.suppress.update(plan.spec.cpuSuppress);
-      return;
-    }
-    const initialQuotaUs = await this.options.agent.readBeTierQuota();
-    this.suppress = new SuppressLoop({
-      plan: plan.spec.cpuSuppress,
-      samplerFor: this.options.samplerFor,
-      writeQuota: this.options.agent.beTierQuotaSink(),
-      registry: this.options.registry,
-      logger: this.options.logger,
-      ...(initialQuotaUs === undefined ? {} : { initialQuotaUs }),
-    });
-    this.suppress.start();
-    await this.suppress.tick();
   }
 
   private async applyNetwork(plan: NodeIsolationPlan): Promise<void> {
@@ -294,8 +265,7 @@ export class AgentRuntime {
   }
 
   private async restoreAll(): Promise<void> {
-    await this.suppress?.stop();
-    this.suppress = undefined;
+    await this.suppress.stop();
     const report = await this.options.agent.deletePlan();
     this.plan = undefined;
     this.lastReport = undefined;
@@ -311,31 +281,15 @@ export class AgentRuntime {
       generation: this.plan?.metadata.generation,
       report,
       topology: this.topology,
-      suppress: this.suppress?.state(),
+      suppress: this.suppress.state(),
       extraUnsupported: this.netUnsupported,
       now: new Date().toISOString(),
-      previous: this.lastStatus,
+      previous: this.status.last,
     });
   }
 
-  /** Worth a write: the first status, a change beyond the sampled figures, or the periodic refresh. */
-  private statusDue(status: PlanStatus): boolean {
-    if (this.lastStatus === undefined) return true;
-    if (Date.now() - this.lastStatusAt >= (this.options.statusIntervalMs ?? 10_000)) return true;
-    return significantStatus(status) !== significantStatus(this.lastStatus);
-  }
-
   private async writeStatusIfDue(): Promise<void> {
-    const write = this.options.kube?.writeStatus;
-    const status = this.currentStatus();
-    if (!write || !status || !this.statusDue(status)) return;
-    try {
-      await write(status);
-      this.lastStatus = status;
-      this.lastStatusAt = Date.now();
-    } catch (error) {
-      this.options.logger.warn({ error: errorMessage(error) }, 'plan status not written; enforcing anyway');
-    }
+    await this.status.publish(this.currentStatus());
   }
 
   async stop(): Promise<void> {
@@ -345,6 +299,6 @@ export class AgentRuntime {
     this.plans?.stop();
     this.pods?.stop();
     await this.chain;
-    await this.suppress?.stop();
+    await this.suppress.stop();
   }
 }
