@@ -140,6 +140,11 @@ program
     60_000,
   )
   .option('--once', 'apply --plan once, print a per-pod report, exit 0 (applied) or 1', false)
+  .option(
+    '--restore',
+    'put back every value the agent changed (from --state-dir), lift the BE tier quota, remove network QoS, exit',
+    false,
+  )
   .option('--plan <file>', 'with --once: the NodeIsolationPlan (JSON or YAML, as `nodeqos plan` prints it)')
   .option('--pressure <percent>', 'fix the CPU pressure instead of sampling it (0-100)', percent)
   .addOption(new Option('--log-level <level>', 'log level').choices(logLevels).default('info'))

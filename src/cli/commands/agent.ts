@@ -39,6 +39,7 @@ export interface AgentCommandOptions {
   resyncMs: number;
   forceRewriteMs: number;
   once: boolean;
+  restore: boolean;
   plan?: string;
   pressure?: number;
   logLevel: LogLevel;
@@ -126,7 +127,27 @@ async function networkInterface(options: AgentCommandOptions): Promise<string> {
   return found;
 }
 
+/** --restore: every pod the agent changed gets its original values back (uninstall, or a node leaving nodeqos). */
+export async function runAgentRestore(options: AgentCommandOptions): Promise<number> {
+  const netQos = options.networkQos ? new NetQos({ dev: await networkInterface(options) }) : undefined;
+  const agent = await NodeAgent.create({
+    ...agentOptions(
+      options,
+      options.nodeName ?? process.env.NODE_NAME ?? 'restore',
+      new Registry(),
+      options.logLevel,
+    ),
+    netQos,
+  });
+  const report = await agent.deletePlan();
+  console.log(renderReport(report));
+  const tierOk = report.tier?.tier.failed.length === 0;
+  console.log(`BE tier quota: ${tierOk ? 'unlimited' : 'NOT lifted'}`);
+  return report.status === 'applied' && tierOk ? 0 : 1;
+}
+
 export async function runAgentCommand(options: AgentCommandOptions): Promise<number> {
+  if (options.restore) return runAgentRestore(options);
   if (options.once) return runAgentOnce(options);
   const nodeName = options.nodeName ?? process.env.NODE_NAME;
   if (nodeName === undefined || nodeName === '')
