@@ -112,18 +112,17 @@ async function removeTree(dir: string): Promise<void> {
 /** Every knob file of every pod and container directory, the tier quota, and every sleeper's oom_score_adj. */
 async function snapshot(): Promise<Record<string, string>> {
   const values: Record<string, string> = {};
-  for (const controller of controllers) {
-    for (const pod of pods) {
-      for (const dir of [podDir(controller, pod), podDir(controller, pod, true)]) {
-        for (const file of knobFiles[controller]) {
-          try {
-            values[join(dir, file)] = (await readFile(join(dir, file), 'utf8')).trim();
-          } catch {
-            // A file this kernel does not have (blkio.weight without CFQ): nothing to compare.
-          }
-        }
-      }
-    }
+  const paths = controllers.flatMap(controller =>
+    pods.flatMap(pod =>
+      [podDir(controller, pod), podDir(controller, pod, true)].flatMap(dir =>
+        knobFiles[controller].map(file => join(dir, file)),
+      ),
+    ),
+  );
+  for (const path of paths) {
+    // A file this kernel does not have (blkio.weight without CFQ) has nothing to compare.
+    const text = await readFile(path, 'utf8').catch(() => undefined);
+    if (text !== undefined) values[path] = text.trim();
   }
   const tier = join(cgroupRoot, 'cpu', testRoot, 'besteffort', 'cpu.cfs_quota_us');
   values[tier] = (await readFile(tier, 'utf8')).trim();
