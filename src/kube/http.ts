@@ -4,22 +4,9 @@
 import { HttpMethod, RequestContext, Watch, type KubeConfig } from '@kubernetes/client-node';
 import { fetch } from 'undici';
 import type { WatchEvent, WatchHandle } from './informer.ts';
+import { KubeApiError } from './lite/api-error.ts';
 
-export class KubeApiError extends Error {
-  override readonly name = 'KubeApiError';
-  readonly statusCode: number;
-  readonly status: unknown;
-  readonly retryAfterSeconds: number | undefined;
-
-  constructor(request: string, statusCode: number, status: unknown, retryAfter: string | null) {
-    const message = (status as { message?: string } | undefined)?.message ?? '';
-    super(`${request}: HTTP ${statusCode}${message ? `: ${message}` : ''}`);
-    this.statusCode = statusCode;
-    this.status = status;
-    const seconds = retryAfter === null ? NaN : Number(retryAfter);
-    this.retryAfterSeconds = Number.isFinite(seconds) ? seconds : undefined;
-  }
-}
+export { KubeApiError };
 
 export type Query = Record<string, string | number | boolean | undefined>;
 
