@@ -65,7 +65,7 @@ export async function measureNewContainers(options: NewContainerOptions): Promis
         () => {
           const at = process.hrtime.bigint();
           let byHierarchy = done.get(event.container);
-          if (!byHierarchy) done.set(event.container, (byHierarchy = new Map()));
+          if (!byHierarchy) done.set(event.container, (byHierarchy = new Map<string, bigint>()));
           byHierarchy.set(event.hierarchy, at);
         },
         () => {
