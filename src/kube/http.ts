@@ -28,6 +28,13 @@ export interface RequestOptions {
 export class KubeHttp {
   readonly kubeConfig: KubeConfig;
   private readonly watcher: Watch;
+  /**
+   * client-node's applySecurityAuthentication builds a new undici Agent for every RequestContext, so every
+   * request would open a new connection (a TCP and TLS handshake per plan write). The first one is kept and
+   * reused: its TLS settings come from the cluster and user, which do not change for this KubeHttp. Headers
+   * (the bearer token, which can rotate) are still taken from each request's context.
+   */
+  private dispatcher: ReturnType<RequestContext['getDispatcher']>;
 
   constructor(kubeConfig: KubeConfig) {
     this.kubeConfig = kubeConfig;
@@ -53,7 +60,7 @@ export class KubeHttp {
       method,
       headers,
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
-      dispatcher: ctx.getDispatcher(),
+      dispatcher: (this.dispatcher ??= ctx.getDispatcher()),
       signal: AbortSignal.timeout(options.timeoutMs ?? 60_000),
     });
     const text = await response.text();

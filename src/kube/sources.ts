@@ -25,8 +25,17 @@ interface ListBody {
   metadata?: { resourceVersion?: string; continue?: string };
 }
 
-/** Lists every page (limit/continue), so a 150k-pod list is never one response. */
-export async function listAll(http: KubeTransport, path: string, query: Query): Promise<ListPage> {
+/**
+ * Lists every page (limit/continue), so a 150k-pod list is never one response. With a transform, each page is
+ * transformed as it arrives and its raw objects are dropped before the next page is fetched: the peak holds one
+ * raw page, not the whole raw list next to the transformed cache.
+ */
+export async function listAll<T>(
+  http: KubeTransport,
+  path: string,
+  query: Query,
+  transform?: (raw: unknown) => T | undefined,
+): Promise<ListPage> {
   const items: unknown[] = [];
   let continueToken: string | undefined;
   let resourceVersion = '';
@@ -34,12 +43,18 @@ export async function listAll(http: KubeTransport, path: string, query: Query): 
     const body = await http.request<ListBody>('GET', path, {
       query: { ...query, limit: pageSize, continue: continueToken },
     });
-    for (const item of body.items ?? []) items.push(item);
+    for (const item of body.items ?? []) {
+      if (transform === undefined) items.push(item);
+      else {
+        const object = transform(item);
+        if (object !== undefined) items.push(object);
+      }
+    }
     resourceVersion = body.metadata?.resourceVersion ?? resourceVersion;
     const next = body.metadata?.continue;
     continueToken = next !== undefined && next !== '' ? next : undefined;
   } while (continueToken !== undefined);
-  return { items, resourceVersion };
+  return { items, resourceVersion, transformed: transform !== undefined };
 }
 
 interface Endpoint {
@@ -55,7 +70,7 @@ function source<T>(
 ): InformerSource<T> {
   return {
     resource,
-    list: () => listAll(http, path, query),
+    list: () => listAll(http, path, query, rest.transform),
     watch: (resourceVersion, onEvent, onDone) =>
       http.watch(path, { ...query, resourceVersion, allowWatchBookmarks: true }, onEvent, onDone),
     ...rest,
