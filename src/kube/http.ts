@@ -5,6 +5,7 @@ import { HttpMethod, RequestContext, Watch, type KubeConfig } from '@kubernetes/
 import { fetch } from 'undici';
 import type { WatchEvent, WatchHandle } from './informer.ts';
 import { KubeApiError } from './lite/api-error.ts';
+import { isStaleConnectionError } from './lite/stale-connection.ts';
 
 export { KubeApiError };
 
@@ -56,12 +57,18 @@ export class KubeHttp {
     await this.kubeConfig.applySecurityAuthentication(ctx);
     const headers: Record<string, string> = { ...ctx.getHeaders(), accept: 'application/json' };
     if (options.body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
-    const response = await fetch(url, {
-      method,
-      headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-      dispatcher: (this.dispatcher ??= ctx.getDispatcher()),
-      signal: AbortSignal.timeout(options.timeoutMs ?? 60_000),
+    const send = (): ReturnType<typeof fetch> =>
+      fetch(url, {
+        method,
+        headers,
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        dispatcher: (this.dispatcher ??= ctx.getDispatcher()),
+        signal: AbortSignal.timeout(options.timeoutMs ?? 60_000),
+      });
+    // Connections are kept alive (one dispatcher): one that the server closed while idle is retried once.
+    const response = await send().catch((error: unknown) => {
+      if (isStaleConnectionError(error)) return send();
+      throw error;
     });
     const text = await response.text();
     const parsed: unknown = text === '' ? undefined : JSON.parse(text);

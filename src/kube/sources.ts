@@ -30,11 +30,11 @@ interface ListBody {
  * transformed as it arrives and its raw objects are dropped before the next page is fetched: the peak holds one
  * raw page, not the whole raw list next to the transformed cache.
  */
-export async function listAll<T>(
+export async function listAll(
   http: KubeTransport,
   path: string,
   query: Query,
-  transform?: (raw: unknown) => T | undefined,
+  transform?: (raw: unknown) => unknown,
 ): Promise<ListPage> {
   const items: unknown[] = [];
   let continueToken: string | undefined;
@@ -44,11 +44,8 @@ export async function listAll<T>(
       query: { ...query, limit: pageSize, continue: continueToken },
     });
     for (const item of body.items ?? []) {
-      if (transform === undefined) items.push(item);
-      else {
-        const object = transform(item);
-        if (object !== undefined) items.push(object);
-      }
+      const object = transform === undefined ? item : transform(item);
+      if (object !== undefined) items.push(object);
     }
     resourceVersion = body.metadata?.resourceVersion ?? resourceVersion;
     const next = body.metadata?.continue;

@@ -8,6 +8,7 @@
 import { Pool } from 'undici';
 import { KubeApiError, WatchInactivityError } from './api-error.ts';
 import type { ClusterConnection } from './config.ts';
+import { isStaleConnectionError } from './stale-connection.ts';
 
 export type Query = Record<string, string | number | boolean | undefined>;
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -131,12 +132,18 @@ export class LiteKubeClient {
     const extra: Record<string, string> =
       body === undefined ? {} : { 'content-type': options.contentType ?? 'application/json' };
     for (let attempt = 0; ; attempt++) {
-      const response = await this.pool.request({
-        method,
-        path: fullPath,
-        headers: this.headers(extra),
-        body,
-        signal: AbortSignal.timeout(options.timeoutMs ?? 60_000),
+      const send = (): ReturnType<Pool['request']> =>
+        this.pool.request({
+          method,
+          path: fullPath,
+          headers: this.headers(extra),
+          body,
+          signal: AbortSignal.timeout(options.timeoutMs ?? 60_000),
+        });
+      // A kept-alive connection the server closed while idle: sent once more on a new one.
+      const response = await send().catch((error: unknown) => {
+        if (isStaleConnectionError(error)) return send();
+        throw error;
       });
       const text = await response.body.text();
       if (this.retryAfterUnauthorized(response.statusCode, attempt)) continue;
