@@ -215,6 +215,38 @@ describe('cgroup directory watcher on cgroup v1', () => {
   });
 });
 
+describe('cgroup directory watcher on cgroup v2 (the hybrid unified mount)', () => {
+  it('reports pods and containers created and removed, with systemd names', async ({ skip }) => {
+    const v2Unavailable = kernelTreeUnavailable(['unified']);
+    if (v2Unavailable !== undefined) {
+      console.warn(`skipping cgroup v2 watcher test: ${v2Unavailable}`);
+      skip();
+    }
+    tree = new KubepodsTree(['unified']);
+    tree.mkdir('');
+    tree.mkdir('kubepods-burstable.slice');
+    const events: CgroupWatchEvent[] = [];
+    watcher = new CgroupWatcher({
+      hierarchies: [{ name: 'unified', root: tree.root('unified') }],
+      driver: 'systemd',
+      onEvent: event => events.push(event),
+    });
+    watcher.start();
+    const pod = `kubepods-burstable.slice/kubepods-burstable-pod${uid1.replaceAll('-', '_')}.slice`;
+    tree.mkdir(pod);
+    tree.mkdir(`${pod}/cri-containerd-abc.scope`);
+    await eventually(() => events.length === 2);
+    tree.rmdir(`${pod}/cri-containerd-abc.scope`);
+    await eventually(() => events.length === 3);
+    expect(events.map(short)).toEqual([
+      'pod-added unified 1111',
+      'container-added unified 1111/cri-containerd-abc.scope',
+      'container-removed unified 1111/cri-containerd-abc.scope',
+    ]);
+    expect(events[0]).toMatchObject({ uid: uid1, kubeQoS: 'Burstable' });
+  });
+});
+
 function unshareWorks(): boolean {
   const probe = spawnSync(
     'unshare',

@@ -14,7 +14,9 @@ import { KubeApiError } from '../../../src/kube/lite/api-error.ts';
 import { LiteKubeClient, type WatchEvent } from '../../../src/kube/lite/client.ts';
 import { inClusterConnection, kubeconfigConnection, loadConnection } from '../../../src/kube/lite/config.ts';
 import { isGone } from '../../../src/kube/errors.ts';
-import { podSource } from '../../../src/kube/sources.ts';
+import { agentPlanSource, plansPath, podSource } from '../../../src/kube/sources.ts';
+import type { CachedPlan, InvalidPlan } from '../../../src/kube/transforms.ts';
+import { plan, planPod, uids } from '../../agent/helpers/plans.ts';
 import type { CachedPod } from '../../../src/kube/transforms.ts';
 import { eventually } from '../../support/eventually.ts';
 import {
@@ -443,5 +445,48 @@ describe('Informer on the lite client', () => {
 
   it('isGone recognises the client errors', () => {
     expect(isGone(new KubeApiError('GET x', 410, undefined, null))).toBe(true);
+  });
+});
+
+describe('what the agent needs, on the lite client', () => {
+  it('follows its own plan through agentPlanSource and merge-patches its status', async () => {
+    const client = inClusterClient(3_600_000);
+    const own = plan(nodeName, [
+      planPod({ uid: uids.ls, name: 'web', qosClass: 'LS', kubeQoS: 'Burstable' }),
+    ]);
+    server.store.create('nodeisolationplans.nodeqos.io', own);
+    server.store.create('nodeisolationplans.nodeqos.io', plan('another-node', []));
+    const informer = new Informer<CachedPlan | InvalidPlan>(
+      agentPlanSource(client, nodeName),
+      {},
+      {
+        stallMs: 10_000,
+        backoff: { initialMs: 20, maxMs: 100 },
+        logger: pino({ level: 'silent' }),
+      },
+    );
+    informer.start();
+    try {
+      await eventually(() => informer.size === 1);
+      expect(informer.list().map(p => p.metadata.name)).toEqual([nodeName]);
+      const status = {
+        appliedGeneration: 1,
+        conditions: [
+          {
+            type: 'Applied',
+            status: 'True',
+            reason: 'Applied',
+            message: '1 pod(s) applied',
+            lastTransitionTime: '2026-12-04T00:00:00Z',
+          },
+        ],
+      };
+      await client.patchStatus(`${plansPath}/${nodeName}`, status);
+      const stored = server.store.get('nodeisolationplans.nodeqos.io', '', nodeName) as { status?: unknown };
+      expect(stored.status).toMatchObject(status);
+      expect(front.log.every(who => who === 'token:token-1')).toBe(true);
+    } finally {
+      informer.stop();
+    }
   });
 });
