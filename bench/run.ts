@@ -21,6 +21,8 @@ const benchmarks: readonly Benchmark[] = [
   { name: 'agent-apply', file: 'agent-apply.bench.ts', limitMs: 300_000 },
   { name: 'suppress', file: 'suppress.bench.ts', limitMs: 300_000 },
   { name: 'agent-overhead', file: 'agent-overhead.bench.ts', limitMs: 300_000 },
+  { name: 'new-container', file: 'new-container.bench.ts', limitMs: 180_000 },
+  { name: 'import-rss', file: 'import-rss.bench.ts', limitMs: 300_000 },
 ];
 
 interface Outcome {

@@ -8,6 +8,11 @@ import { errorMessage, isGone } from './errors.ts';
 export interface ListPage {
   readonly items: readonly unknown[];
   readonly resourceVersion: string;
+  /**
+   * The items went through the source's transform already (listAll does it page by page, so a 150k-pod list
+   * never holds more than one page of raw objects); undefined objects are already dropped.
+   */
+  readonly transformed?: boolean;
 }
 
 export interface WatchEvent {
@@ -164,7 +169,7 @@ export class Informer<T> {
   private replace(page: ListPage): void {
     const seen = new Set<string>();
     for (const raw of page.items) {
-      const object = this.source.transform(raw);
+      const object = page.transformed === true ? (raw as T) : this.source.transform(raw);
       if (object === undefined) continue;
       const key = this.source.key(object);
       seen.add(key);
