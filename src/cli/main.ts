@@ -132,7 +132,12 @@ program
   .option('--metrics-port <port>', 'port for /metrics, /healthz, /readyz', positiveInt, 9091)
   .option('--network-qos', 'shape egress with tc (needs CAP_NET_ADMIN and hostNetwork)', false)
   .option('--interface <name>', 'interface for network QoS (default: the default route)')
-  .option('--resync-ms <ms>', 're-apply period (new processes, drift)', positiveInt, 10_000)
+  .option(
+    '--resync-ms <ms>',
+    're-apply period, for drift (new pod and container cgroups are applied as they appear, by inotify)',
+    positiveInt,
+    300_000,
+  )
   .option(
     '--force-rewrite-ms <ms>',
     'rewrite even unchanged values this often, to undo drift',

@@ -15,6 +15,7 @@ import type { SamplerFor } from '../suppress/samplers/select.ts';
 import type { PlanCache } from './plan-cache.ts';
 import { planStatus, type PlanStatus } from './plan-status.ts';
 import { provisionalPods } from '../../plan/provisional-pods.ts';
+import { CgroupWatcher, type CgroupWatchEvent, type CgroupWatcherOptions } from '../watch/cgroup-watcher.ts';
 
 export interface AgentRuntimeOptions {
   readonly agent: NodeAgent;
@@ -34,6 +35,11 @@ export interface AgentRuntimeOptions {
   /** Longest time between status writes while only pressure/quota change (default 10 s). */
   readonly statusIntervalMs?: number;
   readonly stallMs?: number;
+  /**
+   * The kubepods directories to watch (inotify): a pod or container cgroup that appears is given its plan (or
+   * provisional) values at once instead of at the next resync. Absent: resync only.
+   */
+  readonly cgroupWatch?: Pick<CgroupWatcherOptions, 'hierarchies' | 'driver'>;
   /** /healthz fails when no step (apply, restore, resync) completed for this long (default max(60 s, 3 resyncs)). */
   readonly healthBoundMs?: number;
   readonly now?: () => number;
@@ -71,6 +77,10 @@ export class AgentRuntime {
   private chain: Promise<void> = Promise.resolve();
   private resyncTimer: NodeJS.Timeout | undefined;
   private podsChanged: NodeJS.Timeout | undefined;
+  private watcher: CgroupWatcher | undefined;
+  /** A new-cgroup pass is queued (several directories appearing together are applied in one pass). */
+  private cgroupPassQueued = false;
+  private readonly attachRetries = new Set<NodeJS.Timeout>();
   private stopped = false;
   /** When the last queued step completed without throwing; the liveness probe's clock. */
   private lastStepAt: number;
@@ -153,6 +163,7 @@ export class AgentRuntime {
     if (cached.kind === 'ok') this.enqueue(() => this.applyPlan(cached.plan, 'local copy'));
     this.plans?.start();
     this.pods?.start();
+    this.startCgroupWatch();
     this.scheduleResync();
     await this.chain;
   }
@@ -193,6 +204,49 @@ export class AgentRuntime {
       this.scheduleResync();
     }, this.options.resyncMs ?? 10_000);
     this.resyncTimer.unref();
+  }
+
+  private startCgroupWatch(): void {
+    if (!this.options.cgroupWatch) return;
+    this.watcher = new CgroupWatcher({
+      ...this.options.cgroupWatch,
+      onEvent: event => {
+        this.onCgroupEvent(event);
+      },
+      onError: error => {
+        this.options.logger.warn({ error: errorMessage(error) }, 'cgroup watch error');
+      },
+    });
+    this.watcher.start();
+  }
+
+  /**
+   * A pod or container cgroup appeared: apply the plan now, so the container runs isolated from its first moments.
+   * The runtime creates the directory before it attaches the process, so one more pass follows shortly after for
+   * the processes' oom_score_adj (a later process in the container inherits it).
+   */
+  private onCgroupEvent(event: CgroupWatchEvent): void {
+    if (event.type === 'watch-limit' || event.type === 'watch-restored')
+      this.options.logger.warn(
+        { hierarchy: event.hierarchy, event: event.type },
+        'cgroup watch degraded or back',
+      );
+    if (event.type !== 'container-added' && event.type !== 'pod-added') return;
+    this.queueCgroupPass();
+    const retry = setTimeout(() => {
+      this.attachRetries.delete(retry);
+      this.queueCgroupPass();
+    }, 100);
+    this.attachRetries.add(retry);
+  }
+
+  private queueCgroupPass(): void {
+    if (this.cgroupPassQueued) return;
+    this.cgroupPassQueued = true;
+    this.enqueue(async () => {
+      this.cgroupPassQueued = false;
+      await this.reapplyCurrent('new cgroup');
+    });
   }
 
   /** A pod came or went: re-apply soon (within a tick) so new pods get their class values before the controller's plan. */
@@ -342,6 +396,8 @@ export class AgentRuntime {
     this.stopped = true;
     clearTimeout(this.resyncTimer);
     clearTimeout(this.podsChanged);
+    for (const retry of this.attachRetries) clearTimeout(retry);
+    this.watcher?.close();
     this.plans?.stop();
     this.pods?.stop();
     await this.chain;

@@ -5,7 +5,9 @@ import { NodeAgent, type NodeAgentOptions, type PlanApplyReport } from '../../ag
 import type { CgroupDriver } from '../../agent/cgroup/layout.ts';
 import type { HierarchyKind } from '../../agent/discovery/mountinfo.ts';
 import { NetQos } from '../../agent/executor/net-qos.ts';
+import { layoutFor } from '../../agent/discovery/cgroup-mode.ts';
 import { defaultRouteInterface } from '../../agent/discovery/default-route.ts';
+import { watchedHierarchies } from '../../agent/watch/hierarchies.ts';
 import { nodeFs } from '../../agent/fs.ts';
 import { AgentRuntime } from '../../agent/runtime/agent-runtime.ts';
 import { PlanCache } from '../../agent/runtime/plan-cache.ts';
@@ -14,8 +16,8 @@ import { createSamplerSelector } from '../../agent/suppress/samplers/select.ts';
 import { parseDocuments } from '../../api/documents.ts';
 import { planSchema, type NodeIsolationPlan } from '../../api/plan.ts';
 import { describeProblems, fieldProblems } from '../../api/issues.ts';
-import { KubeHttp } from '../../kube/http.ts';
-import { loadKubeConfig } from '../../kube/kubeconfig.ts';
+import { LiteKubeClient } from '../../kube/lite/client.ts';
+import { loadConnection } from '../../kube/lite/config.ts';
 import { agentPlanSource, podSource } from '../../kube/sources.ts';
 import { createLogger, type LogLevel } from '../../observability/logger.ts';
 import { startMetricsServer } from '../../observability/metrics-server.ts';
@@ -154,7 +156,10 @@ export async function runAgentCommand(options: AgentCommandOptions): Promise<num
     throw new UsageError('--node-name (or $NODE_NAME) is required');
   const registry = new Registry();
   const logger = createLogger('nodeqos-agent', options.logLevel);
-  const http = new KubeHttp(loadKubeConfig(options.kubeconfig));
+  // The small undici client (src/kube/lite), not client-node: the agent runs on every node (decision 0111).
+  const http = new LiteKubeClient(loadConnection({ kubeconfig: options.kubeconfig }), {
+    userAgent: 'nodeqos-agent',
+  });
   const netQos = options.networkQos
     ? new NetQos({ dev: await networkInterface(options), logger })
     : undefined;
@@ -174,6 +179,7 @@ export async function runAgentCommand(options: AgentCommandOptions): Promise<num
       writeStatus: planStatusWriter(http, nodeName),
     },
     resyncMs: options.resyncMs,
+    cgroupWatch: { hierarchies: watchedHierarchies(layoutFor(agent.mode)), driver: agent.mode.driver },
   });
   await runtime.start();
   const metrics = await startMetricsServer({
