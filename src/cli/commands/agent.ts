@@ -112,13 +112,16 @@ export async function runAgentOnce(options: AgentCommandOptions): Promise<number
   console.log(renderReport(report));
   if (report.status === 'refused') return 1;
   let tierOk = true;
-  if (options.pressure !== undefined) {
-    const quota = quotaAt(plan.spec.cpuSuppress, options.pressure);
+  // With --pressure the tier gets the curve's quota; a plan with no BE pod has nothing to cap, so an earlier
+  // --pressure run's quota is lifted; otherwise the tier is left as it is (the running agent's loop owns it).
+  const noBePods = !plan.spec.pods.some(pod => pod.qosClass === 'BE');
+  if (options.pressure !== undefined || noBePods) {
+    const quota = options.pressure === undefined ? -1 : quotaAt(plan.spec.cpuSuppress, options.pressure);
     const tier = await agent.writeBeTierQuota(quota);
     tierOk = tier.tier.failed.length === 0;
-    console.log(
-      `BE tier quota at pressure ${options.pressure}: ${quota} us per ${plan.spec.cpuSuppress.cfsPeriodUs} us${tierOk ? '' : ' (FAILED)'}`,
-    );
+    const why = options.pressure === undefined ? 'no BE pod in the plan' : `pressure ${options.pressure}`;
+    const shown = quota === -1 ? 'unlimited' : `${quota} us per ${plan.spec.cpuSuppress.cfsPeriodUs} us`;
+    console.log(`BE tier quota (${why}): ${shown}${tierOk ? '' : ' (FAILED)'}`);
   }
   return report.status === 'applied' && tierOk ? 0 : 1;
 }
