@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 
 const chartDir = join(import.meta.dirname, '..', 'charts', 'nodeqos');
-const values = parse(readFileSync(join(chartDir, 'values.yaml'), 'utf8')) as { image: { repository: string } };
+const values = parse(readFileSync(join(chartDir, 'values.yaml'), 'utf8')) as {
+  image: { repository: string };
+};
 const chart = parse(readFileSync(join(chartDir, 'Chart.yaml'), 'utf8')) as { appVersion: string };
 console.log(`${values.image.repository}:${chart.appVersion}`);

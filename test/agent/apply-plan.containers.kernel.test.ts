@@ -100,9 +100,9 @@ describe.skipIf(skipReason !== undefined)('node agent with containers started by
   }, 120_000);
 
   it('the runtime, not the test, created each container cgroup and put the process in it', async () => {
-    const t = tree as KubepodsTree;
+    const t = tree!;
     for (const [key, pod] of Object.entries(pods)) {
-      const container = started[key as keyof typeof pods] as RunningContainer;
+      const container = started[key as keyof typeof pods]!;
       expect(container.cgroup).toBe(`libpod-${container.id}`);
       for (const controller of ['cpu', 'cpuset', 'memory', 'blkio'])
         expect(await read(join(t.podDir(controller, pod, container.cgroup), 'cgroup.procs'))).toBe(
@@ -116,7 +116,7 @@ describe.skipIf(skipReason !== undefined)('node agent with containers started by
   });
 
   it('applies the plan to the pod and container cgroups the runtime made', async () => {
-    const t = tree as KubepodsTree;
+    const t = tree!;
     const report = (await agent.applyPlan(testPlan())) as PlanApplied;
     expect(report.status).not.toBe('refused');
     const lseFailures = canLowerOom
@@ -127,7 +127,7 @@ describe.skipIf(skipReason !== undefined)('node agent with containers started by
       ['ls', 'applied', []],
       ['be', 'applied', []],
     ]);
-    const lse = started.lse as RunningContainer;
+    const lse = started.lse!;
     expect(await read(join(t.podDir('cpu', pods.lse), 'cpu.shares'))).toBe('2048');
     expect(await read(join(t.podDir('cpu', pods.lse), 'cpu.cfs_quota_us'))).toBe('100000');
     // The runtime's 2-CPU container limit had to come down before the pod's 1-CPU quota could be written.
@@ -145,7 +145,7 @@ describe.skipIf(skipReason !== undefined)('node agent with containers started by
   });
 
   it('a container started after the plan was applied gets the plan on the next pass, and only it', async () => {
-    const t = tree as KubepodsTree;
+    const t = tree!;
     const late = await t.startContainer(pods.ls, { oomScoreAdj: 999 });
     started.lsLate = late;
     // runc copies the pod's (already narrowed) cpuset into the new container cgroup.
@@ -161,8 +161,8 @@ describe.skipIf(skipReason !== undefined)('node agent with containers started by
   });
 
   it('a container that went away is not an error; deleting the plan restores what is left', async () => {
-    const t = tree as KubepodsTree;
-    await t.stopContainer(started.lsLate as RunningContainer);
+    const t = tree!;
+    await t.stopContainer(started.lsLate!);
     const again = (await agent.applyPlan(testPlan())) as PlanApplied;
     expect(again.pods.find(p => p.name === 'ls')?.failed).toEqual([]);
     const restored = await agent.deletePlan();
@@ -173,7 +173,7 @@ describe.skipIf(skipReason !== undefined)('node agent with containers started by
         ['be', 'restored'],
       ]),
     );
-    const lse = started.lse as RunningContainer;
+    const lse = started.lse!;
     expect(await read(join(t.podDir('cpu', pods.lse), 'cpu.shares'))).toBe('1024');
     expect(await read(join(t.podDir('cpu', pods.lse), 'cpu.cfs_quota_us'))).toBe('200000');
     expect(await read(join(t.podDir('cpu', pods.lse, lse.cgroup), 'cpu.cfs_quota_us'))).toBe('200000');

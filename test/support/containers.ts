@@ -26,10 +26,13 @@ function onPath(binary: string): boolean {
  * Why container tests cannot run here, or undefined when they can: podman, buildah and runc installed, root,
  * and cgroup v1 hierarchies at /sys/fs/cgroup. With NODEQOS_REQUIRE_CONTAINERS=1 a reason is an error.
  */
-export function containerSkipReason(tools: readonly string[] = ['podman', 'buildah', 'runc']): string | undefined {
+export function containerSkipReason(
+  tools: readonly string[] = ['podman', 'buildah', 'runc'],
+): string | undefined {
   const missing = tools.filter(t => !onPath(t) && !existsSync(`/usr/sbin/${t}`));
   let reason: string | undefined;
-  if (missing.length > 0) reason = `${missing.join(', ')} not installed (apt-get install -y podman buildah runc)`;
+  if (missing.length > 0)
+    reason = `${missing.join(', ')} not installed (apt-get install -y podman buildah runc)`;
   else if (process.getuid?.() !== 0) reason = 'not root (rootful podman places cgroups under /sys/fs/cgroup)';
   else if (!existsSync('/sys/fs/cgroup/cpu/cpu.shares'))
     reason = 'no cgroup v1 cpu hierarchy at /sys/fs/cgroup/cpu';

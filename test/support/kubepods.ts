@@ -85,8 +85,6 @@ export class KubepodsTree {
   #rootfs = '';
   #seq = 0;
 
-  private constructor() {}
-
   /** Creates kubepods/, burstable/ and besteffort/ in the agent's hierarchies, cpusets filled from the root. */
   static async create(): Promise<KubepodsTree> {
     const tree = new KubepodsTree();
@@ -136,7 +134,8 @@ export class KubepodsTree {
       .split('\n')
       .find(line => /^\d+:cpu(,cpuacct)?:/.test(line) || /^\d+:cpu:/.test(line));
     const leaf = cgroup?.slice(cgroup.lastIndexOf('/') + 1) ?? '';
-    if (!cgroup?.includes(`${parent}/`)) throw new Error(`container ${name} is not under ${parent}: ${cgroup}`);
+    if (!cgroup?.includes(`${parent}/`))
+      throw new Error(`container ${name} is not under ${parent}: ${cgroup}`);
     return { name, id, cgroup: leaf, pid };
   }
 
