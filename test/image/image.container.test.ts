@@ -391,6 +391,15 @@ describe.skipIf(skipReason !== undefined)('the nodeqos image under podman + runc
       return run as AgentRun;
     }
 
+    async function lsShares(run: AgentRun): Promise<string> {
+      return read(join(run.tree.podDir('cpu', { uid: uids.ls, kubeQoS: 'Burstable' }), 'cpu.shares'));
+    }
+
+    /** One attempt at `check`; a failure carries the agent's log. */
+    async function checkIn(run: AgentRun, check: () => Promise<void>): Promise<void> {
+      await eventuallyIn(run.container, check, 0);
+    }
+
     async function planStatus(run: AgentRun): Promise<NodeIsolationPlan['status']> {
       const current = await run.http.request<NodeIsolationPlan>('GET', `${plansPath}/${run.node}`);
       return current.status;
@@ -417,9 +426,7 @@ describe.skipIf(skipReason !== undefined)('the nodeqos image under podman + runc
       );
       expect(condition(status, 'Applied')?.status).toBe('True');
       expect(status?.podFailures ?? []).toEqual([]);
-      expect(
-        await read(join(run.tree.podDir('cpu', { uid: uids.ls, kubeQoS: 'Burstable' }), 'cpu.shares')),
-      ).toBe('1536');
+      await checkIn(run, async () => expect(await lsShares(run)).toBe('1536'));
       expect(
         await read(
           join(
@@ -464,9 +471,7 @@ describe.skipIf(skipReason !== undefined)('the nodeqos image under podman + runc
       ]);
       expect(status?.podFailures?.[0]?.message).toMatch(/^EACCES: writing 500 to \/proc\/\d+\/oom_score_adj/);
       expect(await read(`/proc/${run.ls.pid}/oom_score_adj`)).toBe('999');
-      expect(
-        await read(join(run.tree.podDir('cpu', { uid: uids.ls, kubeQoS: 'Burstable' }), 'cpu.shares')),
-      ).toBe('1536');
+      await checkIn(run, async () => expect(await lsShares(run)).toBe('1536'));
     }, 180_000);
 
     it('without the /sys/fs/cgroup hostPath: the agent exits at start, naming the cgroup root', async () => {
@@ -498,9 +503,7 @@ describe.skipIf(skipReason !== undefined)('the nodeqos image under podman + runc
         },
         60_000,
       );
-      expect(
-        await read(join(run.tree.podDir('cpu', { uid: uids.ls, kubeQoS: 'Burstable' }), 'cpu.shares')),
-      ).toBe('1536');
+      await checkIn(run, async () => expect(await lsShares(run)).toBe('1536'));
       expect(await read(`/proc/${run.ls.pid}/oom_score_adj`)).toBe('999');
     }, 180_000);
   });
