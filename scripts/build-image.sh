@@ -22,8 +22,13 @@ fi
 # The chart's default image (values.yaml image.repository, Chart.yaml appVersion), so helm install finds it.
 [ -n "$ref" ] || ref="$(node scripts/chart-image.ts)"
 scripts/stage-image.sh "$here/.image"
+previous="$(buildah images --quiet --noheading "$ref" 2> /dev/null || true)"
 # --layers=false: one layer, no intermediate images left behind. Output goes to stderr; stdout is the reference.
 buildah bud --layers=false --quiet -f Containerfile -t "$ref" . >&2
+# A rebuild moves the tag; the image it came from would stay behind untagged.
+if [ -n "$previous" ] && [ "$previous" != "$(buildah images --quiet --noheading "$ref")" ]; then
+  buildah rmi "$previous" > /dev/null 2>&1 || true
+fi
 size="$(buildah images --noheading --format '{{.Size}}' "$ref")"
 echo "build-image: built $ref ($size uncompressed)" >&2
 echo "$ref"
