@@ -223,6 +223,12 @@ describe.skipIf(skipReason !== undefined)('the nodeqos image under podman + runc
   }, 120_000);
 
   describe('the image and the controller', () => {
+    const controllerName = `nodeqos-test-${suffix}-controller`;
+    // The controller deletes plans of nodes it does not know: it must be gone before the agents' plans appear.
+    afterAll(async () => {
+      await removeContainers([controllerName]);
+    }, 60_000);
+
     it('has the entrypoint, user and tag the chart expects, and no shell', async () => {
       const config = JSON.parse(
         await podmanOk(['image', 'inspect', '--format', '{{json .Config}}', image]),
@@ -310,7 +316,7 @@ describe.skipIf(skipReason !== undefined)('the nodeqos image under podman + runc
       const pod = renderPod('Deployment', {
         controller: { metricsPort, extraArgs: [`--kubeconfig=${kubeconfigInContainer}`] },
       });
-      const started = await startFromChart(`nodeqos-test-${suffix}-controller`, pod, 'controller');
+      const started = await startFromChart(controllerName, pod, 'controller');
       expect(started.args.slice(0, 2)).toEqual(['controller', `--metrics-port=${metricsPort}`]);
       expect(started.args).toContain('--leader-elect');
       const planned = await eventuallyIn(

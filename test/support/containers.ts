@@ -5,7 +5,9 @@ import { accessSync, constants, existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 /** CI sets NODEQOS_REQUIRE_CONTAINERS=1: a missing tool then fails the suite instead of skipping it. */
-export const containersRequired = process.env.NODEQOS_REQUIRE_CONTAINERS === '1';
+export function containersRequired(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.NODEQOS_REQUIRE_CONTAINERS === '1';
+}
 
 /** Every podman call: the runtime that works here, cgroupfs paths, and the ulimits this machine allows. */
 export const podmanGlobal = ['--runtime', 'runc', '--cgroup-manager', 'cgroupfs'] as const;
@@ -28,6 +30,7 @@ function onPath(binary: string): boolean {
  */
 export function containerSkipReason(
   tools: readonly string[] = ['podman', 'buildah', 'runc'],
+  env: NodeJS.ProcessEnv = process.env,
 ): string | undefined {
   const missing = tools.filter(t => !onPath(t) && !existsSync(`/usr/sbin/${t}`));
   let reason: string | undefined;
@@ -36,7 +39,7 @@ export function containerSkipReason(
   else if (process.getuid?.() !== 0) reason = 'not root (rootful podman places cgroups under /sys/fs/cgroup)';
   else if (!existsSync('/sys/fs/cgroup/cpu/cpu.shares'))
     reason = 'no cgroup v1 cpu hierarchy at /sys/fs/cgroup/cpu';
-  if (reason !== undefined && containersRequired)
+  if (reason !== undefined && containersRequired(env))
     throw new Error(`container tests required (NODEQOS_REQUIRE_CONTAINERS=1) but ${reason}`);
   return reason;
 }
