@@ -113,7 +113,7 @@ describe.skipIf(skipReason !== undefined)('node agent with containers started by
     expect(await read(join(t.podDir('cpu', pods.lse, started.lse?.cgroup), 'cpu.cfs_quota_us'))).toBe(
       '200000',
     );
-  });
+  }, 60_000);
 
   it('applies the plan to the pod and container cgroups the runtime made', async () => {
     const t = tree!;
@@ -142,7 +142,7 @@ describe.skipIf(skipReason !== undefined)('node agent with containers started by
     expect(await read(`/proc/${started.ls?.pid}/oom_score_adj`)).toBe('500');
     expect(await read(`/proc/${started.be?.pid}/oom_score_adj`)).toBe('1000');
     expect(await read(`/proc/${lse.pid}/oom_score_adj`)).toBe(canLowerOom ? '-997' : '0');
-  });
+  }, 60_000);
 
   it('a container started after the plan was applied gets the plan on the next pass, and only it', async () => {
     const t = tree!;
@@ -158,7 +158,7 @@ describe.skipIf(skipReason !== undefined)('node agent with containers started by
     expect(ls?.written.filter(w => w.container !== late.cgroup)).toEqual([]);
     expect(await read(`/proc/${late.pid}/oom_score_adj`)).toBe('500');
     expect(report.pods.filter(p => p.name !== 'ls').flatMap(p => p.written)).toEqual([]);
-  });
+  }, 60_000);
 
   it('a container that went away is not an error; deleting the plan restores what is left', async () => {
     const t = tree!;
@@ -178,5 +178,5 @@ describe.skipIf(skipReason !== undefined)('node agent with containers started by
     expect(await read(join(t.podDir('cpu', pods.lse), 'cpu.cfs_quota_us'))).toBe('200000');
     expect(await read(join(t.podDir('cpu', pods.lse, lse.cgroup), 'cpu.cfs_quota_us'))).toBe('200000');
     expect(await read(`/proc/${started.ls?.pid}/oom_score_adj`)).toBe('999');
-  });
+  }, 60_000);
 });

@@ -238,7 +238,7 @@ describe.skipIf(skipReason !== undefined)('the nodeqos image under podman + runc
       expect(image.endsWith(`:${version}`)).toBe(true);
       const shell = await podman(['run', '--rm', ...ulimits, '--entrypoint', '/bin/sh', image, '-c', 'true']);
       expect(shell.code).not.toBe(0);
-    });
+    }, 60_000);
 
     it('nodeqos --help runs as uid 65532 on a read-only root (the issue-16 --version is not on this branch)', async () => {
       const help = await podman([
@@ -266,7 +266,7 @@ describe.skipIf(skipReason !== undefined)('the nodeqos image under podman + runc
         'process.getuid()',
       ]);
       expect(uid).toBe('65532');
-    });
+    }, 60_000);
 
     it('nodeqos validate checks the examples', async () => {
       const result = await podman([
@@ -301,7 +301,7 @@ describe.skipIf(skipReason !== undefined)('the nodeqos image under podman + runc
       ]);
       expect(refused.code).toBe(1);
       expect(refused.stdout + refused.stderr).toContain('nope');
-    });
+    }, 60_000);
 
     it('the controller, as the chart runs it, writes a plan through the API server', async () => {
       const cluster = new TestCluster(server!);
