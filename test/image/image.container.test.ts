@@ -2,8 +2,8 @@
 // `helm template` output (test/image/pod-to-podman.ts): the same image, args, user, capabilities, read-only
 // root, host namespaces and mounts. The controller and the agent talk to the embedded API server on loopback
 // (--network host stands in for the cluster network); the agent's kubepods is a private nodeqos-test-* tree
-// whose pods are real containers (test/support/kubepods.ts). Then one capability, one mount and the host PID
-// namespace are taken away, one at a time, and the test shows what breaks.
+// whose pods are real containers (test/support/kubepods.ts). Then CAP_DAC_OVERRIDE, the cgroup hostPath, the
+// state hostPath and the host PID namespace are taken away, one at a time, and the test shows what breaks.
 // The image: $NODEQOS_IMAGE when set (CI builds it with `scripts/run image`), else built here under a
 // throwaway tag and removed afterwards. Skipped with the reason printed where podman/buildah/runc are missing;
 // NODEQOS_REQUIRE_CONTAINERS=1 (CI) turns the skip into a failure.
@@ -157,7 +157,7 @@ interface AgentRun {
   readonly node: string;
 }
 
-type Variant = 'chart' | 'no-dac-override' | 'no-cgroup-mount' | 'no-host-pid';
+type Variant = 'chart' | 'no-dac-override' | 'no-cgroup-mount' | 'no-host-pid' | 'no-state-mount';
 
 /** The chart's agent pod, minus what the variant takes away. */
 /** What each variant takes away from the rendered agent pod; each asserts the chart had it. */
@@ -170,6 +170,10 @@ const takeAway: Record<Exclude<Variant, 'chart'>, (pod: K8sPodSpec, agent: K8sCo
   'no-cgroup-mount': (_pod, agent) => {
     expect(agent.volumeMounts?.map(m => m.name)).toContain('host-cgroup');
     agent.volumeMounts = agent.volumeMounts?.filter(m => m.name !== 'host-cgroup');
+  },
+  'no-state-mount': (_pod, agent) => {
+    expect(agent.volumeMounts?.map(m => m.name)).toContain('state');
+    agent.volumeMounts = agent.volumeMounts?.filter(m => m.name !== 'state');
   },
   'no-host-pid': pod => {
     expect(pod.hostPID).toBe(true);
@@ -511,6 +515,20 @@ describe.skipIf(skipReason !== undefined)('the nodeqos image under podman + runc
       );
       await checkIn(run, async () => expect(await lsShares(run)).toBe('1536'));
       expect(await read(`/proc/${run.ls.pid}/oom_score_adj`)).toBe('999');
+    }, 180_000);
+
+    it('without the state hostPath: the read-only root refuses the saved originals, so nothing is written', async () => {
+      const run = await startAgent('no-state-mount');
+      await eventuallyIn(run.container, async () => {
+        expect(await logs(run.container)).toMatch(
+          /EROFS: read-only file system, open '\/var\/lib\/nodeqos\//,
+        );
+      });
+      // Without somewhere to keep the kubelet's values, the agent changes nothing it could not restore.
+      await checkIn(run, async () => {
+        expect(await lsShares(run)).toBe('1024');
+        expect((await planStatus(run))?.appliedGeneration).toBeUndefined();
+      });
     }, 180_000);
   });
 });
