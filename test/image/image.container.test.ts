@@ -140,6 +140,14 @@ async function exitCode(name: string): Promise<number | undefined> {
   return status === 'exited' ? Number(code) : undefined;
 }
 
+/** Mount options of a process's root filesystem, from the host's view of its mountinfo. */
+async function rootMountOptions(pid: number): Promise<string[]> {
+  const root = (await readFile(`/proc/${pid}/mountinfo`, 'utf8'))
+    .split('\n')
+    .find(l => l.split(' ')[4] === '/');
+  return root?.split(' ')[5]?.split(',') ?? [];
+}
+
 async function ready(port: number): Promise<boolean> {
   try {
     return (await fetch(`http://127.0.0.1:${port}/readyz`)).ok;
@@ -338,6 +346,13 @@ describe.skipIf(skipReason !== undefined)('the nodeqos image under podman + runc
       expect(metrics).toMatch(/^nodeqos_/m);
       const log = await logs(started.name);
       expect(log).not.toMatch(/"level":(50|60)/);
+      // The user, capabilities and root filesystem the chart asked for, read from the host's /proc.
+      const pid = Number(await podmanOk(['inspect', '--format', '{{.State.Pid}}', started.name]));
+      const status = await readFile(`/proc/${pid}/status`, 'utf8');
+      expect(status).toMatch(/^Uid:\s+65532\s+65532\s/m);
+      expect(status).toMatch(/^CapEff:\s+0+$/m);
+      expect(status).toMatch(/^NoNewPrivs:\s+1$/m);
+      expect(await rootMountOptions(pid)).toContain('ro');
     }, 120_000);
   });
 
@@ -461,6 +476,7 @@ describe.skipIf(skipReason !== undefined)('the nodeqos image under podman + runc
       expect(/^Uid:\s+0\s/m.test(procStatus)).toBe(true);
       expect(/^NoNewPrivs:\s+1$/m.test(procStatus)).toBe(true);
       expect(/^Seccomp:\s+2$/m.test(procStatus)).toBe(true);
+      expect(await rootMountOptions(agentPid)).toContain('ro');
     }, 180_000);
 
     it('without CAP_DAC_OVERRIDE: cgroup files are written, oom_score_adj of the uid-65534 processes is EACCES', async () => {
