@@ -10,7 +10,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,7 +20,7 @@ import { kubeconfigYaml } from '../../src/devserver/kubeconfig.ts';
 import { KubeHttp } from '../../src/kube/http.ts';
 import { plansPath } from '../../src/kube/sources.ts';
 import { plan, planPod, uids } from '../agent/helpers/plans.ts';
-import { helmTemplate, parseManifests, repoRoot, type Manifest } from '../chart/helm.ts';
+import { repoRoot } from '../chart/helm.ts';
 import { TestCluster } from '../support/cluster.ts';
 import {
   containerSkipReason,
@@ -33,7 +32,17 @@ import {
 } from '../support/containers.ts';
 import { eventually } from '../support/eventually.ts';
 import { KubepodsTree, type RunningContainer } from '../support/kubepods.ts';
-import { podmanRunFor, type K8sContainer, type K8sPodSpec } from './pod-to-podman.ts';
+import {
+  agentPod,
+  ChartContainers,
+  eventuallyIn,
+  exitCode,
+  freePort,
+  kubeconfigInContainer,
+  logs,
+  rootMountOptions,
+  type AgentVariant,
+} from './chart-containers.ts';
 
 const skipReason = containerSkipReason();
 if (skipReason !== undefined) console.log(`image tests skipped: ${skipReason}`);
@@ -41,112 +50,12 @@ if (skipReason !== undefined) console.log(`image tests skipped: ${skipReason}`);
 const version = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string })
   .version;
 const suffix = randomBytes(4).toString('hex');
-const kubeconfigInContainer = '/etc/nodeqos/kubeconfig';
 
 let image = process.env.NODEQOS_IMAGE ?? '';
 let builtHere = false;
 let server: DevServer | undefined;
 let scratch = '';
-let kubeconfigFile = '';
-const containers: string[] = [];
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
-
-function imageValues(): Record<string, unknown> {
-  const at = image.lastIndexOf(':');
-  return { repository: image.slice(0, at), tag: image.slice(at + 1) };
-}
-
-/** The rendered pod spec of one workload kind, with the chart values the test needs. */
-function renderPod(kind: 'Deployment' | 'DaemonSet', values: Record<string, unknown>): K8sPodSpec {
-  const rendered = helmTemplate({ values: { image: imageValues(), ...values } });
-  if (rendered.code !== 0) throw new Error(`helm template failed: ${rendered.stderr}`);
-  const workload = parseManifests(rendered.stdout).find((m: Manifest) => m.kind === kind) as
-    (Manifest & { spec: { template: { spec: K8sPodSpec } } }) | undefined;
-  if (!workload) throw new Error(`helm template rendered no ${kind}`);
-  return workload.spec.template.spec;
-}
-
-/** `podman run --detach` of the translated container, plus the kubeconfig a ServiceAccount would give it. */
-interface StartOptions {
-  readonly hostPathOverrides?: Record<string, string>;
-  /** spec.nodeName, which the chart passes to the agent as --node-name=$(NODE_NAME). */
-  readonly nodeName?: string;
-}
-
-async function startFromChart(
-  name: string,
-  pod: K8sPodSpec,
-  containerName: string,
-  { hostPathOverrides = {}, nodeName = 'image-node' }: StartOptions = {},
-): Promise<{ name: string; args: string[] }> {
-  const run = podmanRunFor(pod, containerName, {
-    fieldRefs: {
-      'spec.nodeName': nodeName,
-      'metadata.name': `${name}-pod`,
-      'metadata.namespace': 'nodeqos-system',
-    },
-    hostPathOverrides,
-  });
-  expect(run.image).toBe(image);
-  containers.push(name);
-  const kubeconfig = ['--volume', `${kubeconfigFile}:${kubeconfigInContainer}:ro`];
-  // Host network stands in for the cluster network: the dev server listens on 127.0.0.1 only.
-  const network = run.options.includes('--network') ? [] : ['--network', 'host'];
-  await podmanOk([
-    'run',
-    '--detach',
-    '--name',
-    name,
-    ...ulimits,
-    ...network,
-    ...kubeconfig,
-    ...run.options,
-    image,
-    ...run.args,
-  ]);
-  return { name, args: run.args };
-}
-
-async function logs(name: string): Promise<string> {
-  const result = await podman(['logs', name]);
-  return result.stdout + result.stderr;
-}
-
-/** `check` polled until it passes; on failure the error carries the container's log, which says why. */
-async function eventuallyIn<T>(container: string, check: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
-  try {
-    return await eventually(check, timeoutMs, 250);
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new Error(`${message}\n--- podman logs ${container} ---\n${(await logs(container)).slice(-4000)}`, {
-      cause: error,
-    });
-  }
-}
-
-async function exitCode(name: string): Promise<number | undefined> {
-  const state = await podmanOk(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', name]);
-  const [status, code] = state.split(' ');
-  return status === 'exited' ? Number(code) : undefined;
-}
-
-/** Mount options of a process's root filesystem, from the host's view of its mountinfo. */
-async function rootMountOptions(pid: number): Promise<string[]> {
-  const root = (await readFile(`/proc/${pid}/mountinfo`, 'utf8'))
-    .split('\n')
-    .find(l => l.split(' ')[4] === '/');
-  return root?.split(' ')[5]?.split(',') ?? [];
-}
+let chart: ChartContainers | undefined;
 
 async function ready(port: number): Promise<boolean> {
   try {
@@ -165,45 +74,6 @@ interface AgentRun {
   readonly node: string;
 }
 
-type Variant = 'chart' | 'no-dac-override' | 'no-cgroup-mount' | 'no-host-pid' | 'no-state-mount';
-
-/** The chart's agent pod, minus what the variant takes away. */
-/** What each variant takes away from the rendered agent pod; each asserts the chart had it. */
-const takeAway: Record<Exclude<Variant, 'chart'>, (pod: K8sPodSpec, agent: K8sContainer) => void> = {
-  'no-dac-override': (_pod, agent) => {
-    const caps = agent.securityContext?.capabilities;
-    expect(caps?.add).toContain('DAC_OVERRIDE');
-    if (caps) caps.add = (caps.add ?? []).filter(c => c !== 'DAC_OVERRIDE');
-  },
-  'no-cgroup-mount': (_pod, agent) => {
-    expect(agent.volumeMounts?.map(m => m.name)).toContain('host-cgroup');
-    agent.volumeMounts = agent.volumeMounts?.filter(m => m.name !== 'host-cgroup');
-  },
-  'no-state-mount': (_pod, agent) => {
-    expect(agent.volumeMounts?.map(m => m.name)).toContain('state');
-    agent.volumeMounts = agent.volumeMounts?.filter(m => m.name !== 'state');
-  },
-  'no-host-pid': pod => {
-    expect(pod.hostPID).toBe(true);
-    pod.hostPID = false;
-  },
-};
-
-/** The chart's agent pod, minus what the variant takes away. */
-function agentPod(kubepods: string, metricsPort: number, variant: Variant): K8sPodSpec {
-  const pod = renderPod('DaemonSet', {
-    agent: {
-      metricsPort,
-      cgroupDriver: 'cgroupfs',
-      extraArgs: [`--kubeconfig=${kubeconfigInContainer}`, `--kubepods=${kubepods}`],
-    },
-  });
-  const agent = pod.containers.find(c => c.name === 'agent');
-  if (!agent) throw new Error('no agent container');
-  if (variant !== 'chart') takeAway[variant](pod, agent);
-  return pod;
-}
-
 describe.skipIf(skipReason !== undefined)('the nodeqos image under podman + runc', () => {
   beforeAll(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'nodeqos-image-test-'));
@@ -219,14 +89,15 @@ describe.skipIf(skipReason !== undefined)('the nodeqos image under podman + runc
       builtHere = true;
     }
     server = await startDevServer({});
-    kubeconfigFile = join(scratch, 'kubeconfig');
+    const kubeconfigFile = join(scratch, 'kubeconfig');
     // Readable by the controller's uid 65532, as a projected ServiceAccount token is.
     await writeFile(kubeconfigFile, kubeconfigYaml(server.url), { mode: 0o644 });
+    chart = new ChartContainers(image, kubeconfigFile);
   }, 600_000);
 
   afterAll(async () => {
     try {
-      await removeContainers(containers);
+      await chart?.removeAll();
       await server?.close();
       if (builtHere) await podman(['rmi', '--force', image]);
     } finally {
@@ -325,10 +196,10 @@ describe.skipIf(skipReason !== undefined)('the nodeqos image under podman + runc
       await cluster.pod('lse', 'image-node', { qos: 'LSE', cpu: '2' });
       await cluster.pod('be', 'image-node', { qos: 'BE' });
       const metricsPort = await freePort();
-      const pod = renderPod('Deployment', {
+      const pod = chart!.renderPod('Deployment', {
         controller: { metricsPort, extraArgs: [`--kubeconfig=${kubeconfigInContainer}`] },
       });
-      const started = await startFromChart(controllerName, pod, 'controller');
+      const started = await chart!.start(controllerName, pod, 'controller');
       expect(started.args.slice(0, 2)).toEqual(['controller', `--metrics-port=${metricsPort}`]);
       expect(started.args).toContain('--leader-elect');
       const planned = await eventuallyIn(
@@ -365,7 +236,7 @@ describe.skipIf(skipReason !== undefined)('the nodeqos image under podman + runc
     }, 120_000);
 
     /** A tree with a Burstable (LS) and a BestEffort (BE) pod running as uid 65534, their plan, and the agent. */
-    async function startAgent(variant: Variant): Promise<AgentRun> {
+    async function startAgent(variant: AgentVariant): Promise<AgentRun> {
       const tree = await KubepodsTree.create();
       const node = `${variant}-node`;
       const http = new KubeHttp(server!.kubeConfig());
@@ -406,8 +277,8 @@ describe.skipIf(skipReason !== undefined)('the nodeqos image under podman + runc
       const stateDir = join(scratch, `state-${variant}`);
       await rm(stateDir, { recursive: true, force: true });
       await mkdir(stateDir);
-      const pod = agentPod(tree.name, await freePort(), variant);
-      const started = await startFromChart(run.container, pod, 'agent', {
+      const pod = agentPod(chart!, tree.name, await freePort(), variant);
+      const started = await chart!.start(run.container, pod, 'agent', {
         hostPathOverrides: { state: stateDir },
         nodeName: node,
       });
