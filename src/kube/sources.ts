@@ -51,7 +51,7 @@ interface Endpoint {
 function source<T>(
   http: KubeHttp,
   { resource, path, query }: Endpoint,
-  rest: Pick<InformerSource<T>, 'transform' | 'key' | 'resourceVersionOf'>,
+  rest: Pick<InformerSource<T>, 'transform' | 'key' | 'rawKey' | 'resourceVersionOf'>,
 ): InformerSource<T> {
   return {
     resource,
@@ -63,6 +63,25 @@ function source<T>(
 }
 
 const byName = (o: { metadata: { name: string } }): string => o.metadata.name;
+
+function rawMeta(raw: unknown): { name?: unknown; namespace?: unknown } | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const metadata = (raw as { metadata?: unknown }).metadata;
+  return typeof metadata === 'object' && metadata !== null ? metadata : undefined;
+}
+
+/** byName for an object the transform rejected. */
+export function rawName(raw: unknown): string | undefined {
+  const name = rawMeta(raw)?.name;
+  return typeof name === 'string' && name !== '' ? name : undefined;
+}
+
+/** The pods' namespace/name key for an object the transform rejected. */
+export function rawNamespacedName(raw: unknown): string | undefined {
+  const meta = rawMeta(raw);
+  const name = rawName(raw);
+  return name !== undefined && typeof meta?.namespace === 'string' ? `${meta.namespace}/${name}` : undefined;
+}
 const rvOf = (o: { metadata: { resourceVersion?: string } }): string | undefined =>
   o.metadata.resourceVersion;
 
@@ -75,6 +94,7 @@ export function podSource(http: KubeHttp, nodeName?: string): InformerSource<Cac
     {
       transform: transformPod,
       key: p => `${p.metadata.namespace}/${p.metadata.name}`,
+      rawKey: rawNamespacedName,
       resourceVersionOf: rvOf,
     },
   );
@@ -84,7 +104,7 @@ export function nodeSource(http: KubeHttp): InformerSource<CachedNode> {
   return source<CachedNode>(
     http,
     { resource: 'nodes', path: '/api/v1/nodes', query: {} },
-    { transform: transformNode, key: byName, resourceVersionOf: rvOf },
+    { transform: transformNode, key: byName, rawKey: rawName, resourceVersionOf: rvOf },
   );
 }
 
@@ -95,6 +115,7 @@ export function policySource(http: KubeHttp): InformerSource<CachedPolicy> {
     {
       transform: transformPolicy,
       key: p => p.name,
+      rawKey: rawName,
       resourceVersionOf: p => p.resourceVersion,
     },
   );
@@ -109,6 +130,7 @@ export function planSource(http: KubeHttp, nodeName?: string): InformerSource<Ca
     {
       transform: transformPlan,
       key: byName,
+      rawKey: rawName,
       resourceVersionOf: rvOf,
     },
   );
@@ -123,6 +145,6 @@ export function agentPlanSource(http: KubeHttp, nodeName: string): InformerSourc
       path: plansPath,
       query: { fieldSelector: `metadata.name=${nodeName}` },
     },
-    { transform: transformPlanKeepingInvalid, key: byName, resourceVersionOf: rvOf },
+    { transform: transformPlanKeepingInvalid, key: byName, rawKey: rawName, resourceVersionOf: rvOf },
   );
 }
