@@ -1,6 +1,7 @@
 // One node: pick its policy, plan it, and write the plan only when the spec really changed.
 import type { Logger } from 'pino';
-import type { NodeIsolationPlan } from '../api/plan.ts';
+import type { NodeIsolationPlan, PlanSpec } from '../api/plan.ts';
+import type { Topology } from '../api/topology.ts';
 import type { NodeQoSPolicy } from '../api/policy.ts';
 import { planNode } from '../plan/plan-node.ts';
 import { choosePolicy } from '../plan/select-policy.ts';
@@ -27,12 +28,23 @@ function tieWarning(winner: NodeQoSPolicy, tiedWith: readonly string[]): { messa
   };
 }
 
+/** What the node's next plan builds on: the last spec we wrote or the cache holds (pins stay), and its topology. */
+function previousPlan(
+  nodeName: string,
+  state: ClusterState,
+): { previous: PlanSpec | undefined; topology: Topology | undefined } {
+  const existing = state.plans.get(nodeName);
+  const rejected = state.rejectedPlans.get(nodeName);
+  return {
+    previous: state.written.get(nodeName) ?? existing?.spec ?? rejected?.previous,
+    topology: existing?.status?.topology ?? rejected?.topology,
+  };
+}
+
 /** The plan the node should have, or why it should have none. */
 function desiredPlan(nodeName: string, state: ClusterState): NodeIsolationPlan | string {
   const node = state.nodes.get(nodeName);
   if (!node) return 'node deleted';
-  const existing = state.plans.get(nodeName);
-  const rejected = state.rejectedPlans.get(nodeName);
   const policies = state.policies.list().flatMap(p => (p.policy ? [p.policy] : []));
   const choice = choosePolicy(policies, node.metadata.labels ?? {});
   if (!choice.winner) return 'no policy selects the node';
@@ -40,8 +52,7 @@ function desiredPlan(nodeName: string, state: ClusterState): NodeIsolationPlan |
     policy: choice.winner,
     node,
     pods: state.podsOn(nodeName),
-    topology: existing?.status?.topology ?? rejected?.topology,
-    previous: state.written.get(nodeName) ?? existing?.spec ?? rejected?.previous,
+    ...previousPlan(nodeName, state),
   });
   if (choice.tiedWith.length > 0) plan.spec.warnings.unshift(tieWarning(choice.winner, choice.tiedWith));
   return plan;
@@ -56,9 +67,7 @@ function desiredPlan(nodeName: string, state: ClusterState): NodeIsolationPlan |
 async function rewriteRejected(
   plan: NodeIsolationPlan,
   rejected: RejectedPlan,
-  state: ClusterState,
-  writer: ClusterWriter,
-  logger: Logger,
+  { state, writer, logger }: { state: ClusterState; writer: ClusterWriter; logger: Logger },
 ): Promise<ReconcileOutcome> {
   const name = plan.metadata.name;
   const resourceVersion = await writer.applyPlan(plan);
@@ -93,9 +102,10 @@ export async function reconcileNode(
     return existing || rejected ? removePlan(nodeName, plan, writer, logger) : 'absent';
   }
   if (rejected) {
-    if (rejected.rewrittenAs === undefined) return rewriteRejected(plan, rejected, state, writer, logger);
+    if (rejected.rewrittenAs === undefined) return rewriteRejected(plan, rejected, { state, writer, logger });
     // Our rewrite's own version came back rejected: see rewriteRejected.
-    if (rejected.rewrittenAs === rejected.resourceVersion) throw stillRejected(nodeName, rejected.resourceVersion);
+    if (rejected.rewrittenAs === rejected.resourceVersion)
+      throw stillRejected(nodeName, rejected.resourceVersion);
     // Otherwise the rewrite is on its way back through the watch: `written` holds it; compare with that as usual.
   }
   const current = state.written.get(nodeName) ?? existing?.spec;

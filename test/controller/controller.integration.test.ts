@@ -243,7 +243,7 @@ describe('controller', () => {
     const stored = (): Record<string, unknown> => {
       const object = server.store.get(plansResource, '', 'n1');
       if (!object) throw new Error('plan n1 is gone');
-      return structuredClone(object) as Record<string, unknown>;
+      return structuredClone(object);
     };
     const restored = async (): Promise<void> => {
       await eventually(() => {
@@ -266,7 +266,7 @@ describe('controller', () => {
     const edited = stored() as { spec: { pods: { oomScoreAdj: number }[] } };
     const first = edited.spec.pods[0];
     if (first) first.oomScoreAdj = 5000;
-    server.store.update(plansResource, edited as never);
+    server.store.update(plansResource, edited);
     await restored();
     await eventually(async () => expect(await writes(c)).toBe(writesBefore + 2));
 
@@ -276,7 +276,7 @@ describe('controller', () => {
       if (event.resource === plansResource) versions.push(String(event.resourceVersion));
     });
     try {
-      server.store.update(plansResource, { ...stored(), status: { appliedGeneration: -3 } } as never);
+      server.store.update(plansResource, { ...stored(), status: { appliedGeneration: -3 } });
       await eventually(async () => {
         const failed = (await c.metrics.planWrites.get()).values.find(v => v.labels.result === 'failed');
         expect(failed?.value).toBeGreaterThan(0);

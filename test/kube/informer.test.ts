@@ -3,7 +3,12 @@
 // is reported once per version.
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Informer, type InformerHandlers, type InformerSource, type WatchEvent } from '../../src/kube/informer.ts';
+import {
+  Informer,
+  type InformerHandlers,
+  type InformerSource,
+  type WatchEvent,
+} from '../../src/kube/informer.ts';
 import { eventually } from '../support/eventually.ts';
 
 interface Item {
@@ -106,12 +111,7 @@ afterEach(() => {
 });
 
 /** The versions item `a` goes through: accepted, rejected, rejected again (new version), accepted again. */
-const versions: readonly RawItem[] = [
-  raw('a', 1, 1),
-  raw('a', 2, 'big'),
-  raw('a', 3, -1),
-  raw('a', 4, 2),
-];
+const versions: readonly RawItem[] = [raw('a', 1, 1), raw('a', 2, 'big'), raw('a', 3, -1), raw('a', 4, 2)];
 
 /** Delivers each version as a watch MODIFIED (ADDED first); returns the handler calls and cache after each. */
 async function overTheWatch(withRejected: boolean): Promise<string[][]> {
