@@ -95,12 +95,12 @@ export class HarnessClient {
     });
   }
 
-  /** Creates, or leaves alone what already exists (409). */
-  async ensure(path: string, body: object): Promise<void> {
+  /** Creates, or leaves alone what already exists (409); `ifServed`: a server without the resource (404) is fine. */
+  async ensure(path: string, body: object, ifServed = false): Promise<void> {
     try {
       await this.request('POST', path, { body });
     } catch (error) {
-      if (!isConflict(error)) throw error;
+      if (!isConflict(error) && !(ifServed && isNotFound(error))) throw error;
     }
   }
 
@@ -477,10 +477,14 @@ async function prepareExternal(harness: HarnessClient): Promise<void> {
       kind: 'Namespace',
       metadata: { name: namespace },
     });
-    await harness.ensure(`/api/v1/namespaces/${namespace}/serviceaccounts`, {
-      apiVersion: 'v1',
-      kind: 'ServiceAccount',
-      metadata: { name: 'default', namespace },
-    });
+    await harness.ensure(
+      `/api/v1/namespaces/${namespace}/serviceaccounts`,
+      {
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        metadata: { name: 'default', namespace },
+      },
+      true,
+    );
   }
 }
