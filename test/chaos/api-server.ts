@@ -11,7 +11,7 @@ import {
   type RequestMatcher,
 } from '../../src/devserver/index.ts';
 import { errorMessage, isGone, isNotFound } from '../../src/kube/errors.ts';
-import { KubeHttp } from '../../src/kube/http.ts';
+import { KubeApiError, KubeHttp } from '../../src/kube/http.ts';
 import { listAll, plansPath, policiesPath } from '../../src/kube/sources.ts';
 import { FaultProxy } from './fault-proxy.ts';
 
@@ -68,6 +68,23 @@ export interface ChaosApiServer {
   /** Times the plan record lost its place (410) and may have missed versions; 0 when it is complete. */
   readonly planHistoryGaps: number;
   close(): Promise<void>;
+}
+
+/**
+ * The harness's requests on a server it does not own: a real kube-apiserver answers 429 "storage is
+ * (re)initializing" while a watch cache fills (right after start, after a CRD appears), with Retry-After. The
+ * harness waits as asked, for up to 30 s; the system under test has its own retries.
+ */
+export async function harnessRetrying<T>(call: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      return await call();
+    } catch (error) {
+      if (!(error instanceof KubeApiError) || error.statusCode !== 429 || Date.now() > deadline) throw error;
+      await new Promise(resolve => setTimeout(resolve, (error.retryAfterSeconds ?? 1) * 1000));
+    }
+  }
 }
 
 class EmbeddedApiServer implements ChaosApiServer {
@@ -149,7 +166,9 @@ class ExternalApiServer implements ChaosApiServer {
 
   async get(resource: ChaosResource, name: string, namespace?: string): Promise<JsonObject | undefined> {
     try {
-      return await this.http.request<JsonObject>('GET', itemPath(resource, name, namespace));
+      return await harnessRetrying(() =>
+        this.http.request<JsonObject>('GET', itemPath(resource, name, namespace)),
+      );
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;
@@ -157,7 +176,7 @@ class ExternalApiServer implements ChaosApiServer {
   }
 
   async list(resource: ChaosResource): Promise<JsonObject[]> {
-    const page = await listAll(this.http, collections[resource], {});
+    const page = await harnessRetrying(() => listAll(this.http, collections[resource], {}));
     return page.items as JsonObject[];
   }
 
@@ -167,7 +186,7 @@ class ExternalApiServer implements ChaosApiServer {
    * counted so the run can say its plan history is incomplete.
    */
   async onPlanChange(listener: (change: PlanChange) => void): Promise<void> {
-    const page = await listAll(this.http, plansPath, {});
+    const page = await harnessRetrying(() => listAll(this.http, plansPath, {}));
     let resourceVersion = page.resourceVersion;
     for (const object of page.items as JsonObject[])
       listener({ type: 'ADDED', object, resourceVersion: Number(rvOf(object)) });

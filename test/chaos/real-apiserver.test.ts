@@ -22,7 +22,14 @@ const podBurst = 10;
 const timeoutMs = 15 * 60_000;
 
 async function chaosAgainst(apiServer: ApiServerChoice): Promise<void> {
-  const report = await runChaos({ seed, chaosMs, apiServer, minPodEvents: podEvents, podBurst });
+  const report = await runChaos({
+    seed,
+    chaosMs,
+    apiServer,
+    minPodEvents: podEvents,
+    podBurst,
+    openingFaults: ['watches dropped', 'watch 410 Expired'],
+  });
   console.log(formatReport(report, chaosMs));
   expect(report.violations).toEqual([]);
   expect(report.settled).toBe(true);

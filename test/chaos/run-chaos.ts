@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { QoSClass } from '../../src/api/group.ts';
 import { errorMessage } from '../../src/kube/errors.ts';
-import { FaultInjector, faultWeights } from './fault-injector.ts';
+import { FaultInjector, faultWeights, type FaultKind } from './fault-injector.ts';
 import { settledViolations } from './final-state.ts';
 import { checkPlanVersions, type Violation } from './invariants.ts';
 import { Random } from './prng.ts';
@@ -28,6 +28,8 @@ export interface ChaosOptions {
   readonly minPodEvents?: number;
   /** Pods churned per 'pod churn' step (default 1): more pod events per second of chaos. */
   readonly podBurst?: number;
+  /** Faults injected right after the opening, whatever the seed, so a run is sure to meet them. */
+  readonly openingFaults?: readonly FaultKind[];
 }
 
 export interface ChaosReport {
@@ -215,6 +217,11 @@ async function chaosPhase(run: ChaosRun, options: ChaosOptions): Promise<void> {
     await sleep(run.rng.int(40, 160));
     run.faults.tick(run.step);
     await run.restartDue();
+    const forced = options.openingFaults?.[run.step - 1 - opening.length];
+    if (forced !== undefined && options.faults !== false) {
+      run.faults.inject(forced, run.step);
+      continue;
+    }
     const action = nextAction(run, options);
     try {
       const repeat = action === 'pod churn' ? (options.podBurst ?? 1) : 1;

@@ -33,7 +33,7 @@ import {
   policiesPath,
   policySource,
 } from '../../src/kube/sources.ts';
-import { openApiServer, type ApiServerChoice, type ChaosApiServer } from './api-server.ts';
+import { harnessRetrying, openApiServer, type ApiServerChoice, type ChaosApiServer } from './api-server.ts';
 import { kubeWriter, type ClusterWriter } from '../../src/kube/writers.ts';
 import { KernelFs } from './kernel-fs.ts';
 import type { KernelLimits } from './kernel-rules.ts';
@@ -89,10 +89,12 @@ export class HarnessClient {
     path: string,
     options: RequestOptions = {},
   ): Promise<T> {
-    return this.http.request<T>(method, path, {
-      ...options,
-      query: this.mark ? { ...options.query, [harnessMarker]: 1 } : options.query,
-    });
+    return harnessRetrying(() =>
+      this.http.request<T>(method, path, {
+        ...options,
+        query: this.mark ? { ...options.query, [harnessMarker]: 1 } : options.query,
+      }),
+    );
   }
 
   /** Creates, or leaves alone what already exists (409); `ifServed`: a server without the resource (404) is fine. */
