@@ -1,7 +1,8 @@
 // The system under chaos, in one process: an API server (the embedded one, or a real kube-apiserver behind the
 // fault proxy; see api-server.ts), controller replicas with leader election, and one agent per simulated node, each started, killed (no graceful release: the lease is abandoned, the agent's
 // file system and API writes die mid-flight) and restarted on demand. Broken variants swap in a planner that
-// shares exclusive CPUs or an agent that never shrinks a cpuset, to show the invariants catch them.
+// shares exclusive CPUs, an agent that never shrinks a cpuset, or a controller that re-applies every plan on a
+// timer, to show the invariants catch them.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -19,7 +20,8 @@ import type { NodeIsolationPlan } from '../../src/api/plan.ts';
 import { Controller } from '../../src/controller/controller.ts';
 import { kubeEventRecorder } from '../../src/controller/events.ts';
 import { controllerMetrics, type ControllerMetrics } from '../../src/controller/metrics.ts';
-import { runController } from '../../src/controller/run-controller.ts';
+import { runController, type RunningController } from '../../src/controller/run-controller.ts';
+import { transformPlan } from '../../src/kube/transforms.ts';
 import { createSimulatedNode, type SimulatedNode } from '../../src/demo/simulated-node.ts';
 import type { RequestInfo } from '../../src/devserver/index.ts';
 import { isConflict, isNotFound } from '../../src/kube/errors.ts';
@@ -33,13 +35,19 @@ import {
   policiesPath,
   policySource,
 } from '../../src/kube/sources.ts';
-import { harnessRetrying, openApiServer, type ApiServerChoice, type ChaosApiServer } from './api-server.ts';
+import {
+  harnessRetrying,
+  openApiServer,
+  plansResource,
+  type ApiServerChoice,
+  type ChaosApiServer,
+} from './api-server.ts';
 import { kubeWriter, type ClusterWriter } from '../../src/kube/writers.ts';
 import { KernelFs } from './kernel-fs.ts';
 import type { KernelLimits } from './kernel-rules.ts';
 import { PlanHistory } from './plan-history.ts';
 
-export type BrokenVariant = 'union-cpusets-agent' | 'shared-exclusive-planner';
+export type BrokenVariant = 'union-cpusets-agent' | 'shared-exclusive-planner' | 'resync-writing-controller';
 
 /** Query parameter on the harness's own requests (the dev server ignores it): injected faults spare them. */
 const harnessMarker = 'nodeqos-chaos-harness';
@@ -292,15 +300,36 @@ export class ChaosWorld {
         retryPeriodMs: 300,
       },
     });
+    const resync = this.variant === 'resync-writing-controller' ? this.resyncWrites(running) : undefined;
     slot.running = {
       // A crash: the lease is not released, so a standby waits for it to expire.
       kill: async () => {
+        clearInterval(resync);
         running.elector?.abandon();
         await running.controller.stop();
       },
-      stop: () => running.stop(),
+      stop: () => {
+        clearInterval(resync);
+        return running.stop();
+      },
       planWrites: () => writtenPlans(running.metrics),
     };
+  }
+
+  /** A broken controller: while leading, it re-applies every stored plan unchanged every 500 ms (a resync that writes). */
+  private resyncWrites(running: RunningController): NodeJS.Timeout {
+    const writer = kubeWriter(new KubeHttp(this.api.systemKubeConfig()));
+    return setInterval(() => {
+      if (running.elector?.isLeader !== true) return;
+      void (async () => {
+        for (const slot of this.nodes) {
+          const plan = transformPlan(await this.api.get(plansResource, slot.name));
+          if (!plan) continue;
+          await writer.applyPlan(plan);
+          running.metrics.planWrites.inc({ result: 'written' });
+        }
+      })().catch(() => undefined);
+    }, 500);
   }
 
   private brokenController(): RunningReplica {
