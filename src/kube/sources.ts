@@ -37,6 +37,7 @@ export async function listAll(
   transform?: (raw: unknown) => unknown,
 ): Promise<ListPage> {
   const items: unknown[] = [];
+  const rejected: unknown[] = [];
   let continueToken: string | undefined;
   let resourceVersion = '';
   do {
@@ -46,12 +47,13 @@ export async function listAll(
     for (const item of body.items ?? []) {
       const object = transform === undefined ? item : transform(item);
       if (object !== undefined) items.push(object);
+      else rejected.push(item);
     }
     resourceVersion = body.metadata?.resourceVersion ?? resourceVersion;
     const next = body.metadata?.continue;
     continueToken = next !== undefined && next !== '' ? next : undefined;
   } while (continueToken !== undefined);
-  return { items, resourceVersion, transformed: transform !== undefined };
+  return { items, resourceVersion, transformed: transform !== undefined, rejected };
 }
 
 interface Endpoint {
@@ -63,7 +65,7 @@ interface Endpoint {
 function source<T>(
   http: KubeTransport,
   { resource, path, query }: Endpoint,
-  rest: Pick<InformerSource<T>, 'transform' | 'key' | 'resourceVersionOf'>,
+  rest: Pick<InformerSource<T>, 'transform' | 'key' | 'rawKey' | 'resourceVersionOf'>,
 ): InformerSource<T> {
   return {
     resource,
@@ -75,6 +77,25 @@ function source<T>(
 }
 
 const byName = (o: { metadata: { name: string } }): string => o.metadata.name;
+
+function rawMeta(raw: unknown): { name?: unknown; namespace?: unknown } | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const metadata = (raw as { metadata?: unknown }).metadata;
+  return typeof metadata === 'object' && metadata !== null ? metadata : undefined;
+}
+
+/** byName for an object the transform rejected. */
+export function rawName(raw: unknown): string | undefined {
+  const name = rawMeta(raw)?.name;
+  return typeof name === 'string' && name !== '' ? name : undefined;
+}
+
+/** The pods' namespace/name key for an object the transform rejected. */
+export function rawNamespacedName(raw: unknown): string | undefined {
+  const meta = rawMeta(raw);
+  const name = rawName(raw);
+  return name !== undefined && typeof meta?.namespace === 'string' ? `${meta.namespace}/${name}` : undefined;
+}
 const rvOf = (o: { metadata: { resourceVersion?: string } }): string | undefined =>
   o.metadata.resourceVersion;
 
@@ -87,6 +108,7 @@ export function podSource(http: KubeTransport, nodeName?: string): InformerSourc
     {
       transform: transformPod,
       key: p => `${p.metadata.namespace}/${p.metadata.name}`,
+      rawKey: rawNamespacedName,
       resourceVersionOf: rvOf,
     },
   );
@@ -96,7 +118,7 @@ export function nodeSource(http: KubeTransport): InformerSource<CachedNode> {
   return source<CachedNode>(
     http,
     { resource: 'nodes', path: '/api/v1/nodes', query: {} },
-    { transform: transformNode, key: byName, resourceVersionOf: rvOf },
+    { transform: transformNode, key: byName, rawKey: rawName, resourceVersionOf: rvOf },
   );
 }
 
@@ -107,6 +129,7 @@ export function policySource(http: KubeTransport): InformerSource<CachedPolicy> 
     {
       transform: transformPolicy,
       key: p => p.name,
+      rawKey: rawName,
       resourceVersionOf: p => p.resourceVersion,
     },
   );
@@ -121,6 +144,7 @@ export function planSource(http: KubeTransport, nodeName?: string): InformerSour
     {
       transform: transformPlan,
       key: byName,
+      rawKey: rawName,
       resourceVersionOf: rvOf,
     },
   );
@@ -138,6 +162,6 @@ export function agentPlanSource(
       path: plansPath,
       query: { fieldSelector: `metadata.name=${nodeName}` },
     },
-    { transform: transformPlanKeepingInvalid, key: byName, resourceVersionOf: rvOf },
+    { transform: transformPlanKeepingInvalid, key: byName, rawKey: rawName, resourceVersionOf: rvOf },
   );
 }

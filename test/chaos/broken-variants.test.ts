@@ -36,4 +36,19 @@ describe('the chaos invariants catch a broken system', () => {
     expect(kinds).toContain('kernel-exclusive');
     expect(report.settled).toBe(false);
   }, 60_000);
+
+  it('a controller that re-applies every plan on a timer: the plans are right, but it writes once settled', async () => {
+    const report = await runChaos({
+      seed: 7,
+      chaosMs,
+      faults: false,
+      variant: 'resync-writing-controller',
+      settleTimeoutMs: 10_000,
+    });
+    console.log(formatReport(report, chaosMs));
+    const kinds = new Set(report.violations.map(v => v.kind));
+    expect(report.settled).toBe(true);
+    expect([...kinds]).toEqual(['steady-writes']);
+    expect(report.steadyWrites).toBeGreaterThan(0);
+  }, 60_000);
 });
