@@ -195,17 +195,23 @@ export class Informer<T> {
     );
   }
 
-  private replace(page: ListPage): void {
+  /** The keys a list page holds, each cached or rejected exactly as on the watch path. */
+  private applyPage(page: ListPage): Set<string> {
     const seen = new Set<string>();
     for (const raw of page.items) {
       const key = page.transformed === true ? this.keep(raw as T) : this.apply(raw);
       if (key !== undefined) seen.add(key);
     }
-    // Objects a transformed page could not carry: rejected exactly as on the watch path.
+    // Objects a transformed page could not carry.
     for (const raw of page.rejected ?? []) {
       const key = this.apply(raw);
       if (key !== undefined) seen.add(key);
     }
+    return seen;
+  }
+
+  private replace(page: ListPage): void {
+    const seen = this.applyPage(page);
     for (const [key, object] of this.cache) {
       if (seen.has(key)) continue;
       this.cache.delete(key);
