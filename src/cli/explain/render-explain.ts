@@ -8,6 +8,8 @@ import { renderTable } from '../render-plan.ts';
 export interface ExplainOptions {
   /** The clock for condition ages; explicit so the output is deterministic. */
   readonly now: Date;
+  /** Show only this namespace's pods (`-n`); the node-level lines stay. */
+  readonly namespace?: string | undefined;
 }
 
 type PlanStatus = NonNullable<NodeIsolationPlan['status']>;
@@ -141,8 +143,26 @@ function section(title: string, lines: readonly string[]): string[] {
   return lines.length === 0 ? [] : ['', title, ...lines];
 }
 
+/** The plan with only one namespace's pods, failures and pod warnings. */
+function inNamespace(plan: NodeIsolationPlan, namespace: string): NodeIsolationPlan {
+  const prefix = `${namespace}/`;
+  const status = plan.status;
+  return {
+    ...plan,
+    spec: {
+      ...plan.spec,
+      pods: plan.spec.pods.filter(p => p.namespace === namespace),
+      warnings: plan.spec.warnings.filter(w => w.pod === undefined || w.pod.startsWith(prefix)),
+    },
+    ...(status === undefined
+      ? {}
+      : { status: { ...status, podFailures: status.podFailures?.filter(f => f.pod.startsWith(prefix)) } }),
+  };
+}
+
 /** The whole report: header, conditions, BE suppress state, unsupported knobs, the pod table, failures, warnings. */
-export function renderExplain(plan: NodeIsolationPlan, options: ExplainOptions): string {
+export function renderExplain(whole: NodeIsolationPlan, options: ExplainOptions): string {
+  const plan = options.namespace === undefined ? whole : inNamespace(whole, options.namespace);
   const spec = plan.spec;
   const status = plan.status;
   const policy = `policy ${spec.policyName}${spec.policyGeneration === undefined ? '' : ` (generation ${spec.policyGeneration})`}`;
@@ -150,7 +170,7 @@ export function renderExplain(plan: NodeIsolationPlan, options: ExplainOptions):
   const conditions = status?.conditions ?? [];
   const unsupported = status?.unsupported ?? [];
   return [
-    `node ${spec.nodeName}   ${policy}   pods ${spec.pods.length}`,
+    `node ${spec.nodeName}   ${policy}   pods ${spec.pods.length}${options.namespace === undefined ? '' : ` in namespace ${options.namespace} (of ${whole.spec.pods.length})`}`,
     summaryLine(plan),
     `pools: LS ${spec.pools.ls || '(empty)'}   BE ${spec.pools.be || '(empty)'}`,
     suppressLine(plan),
