@@ -9,3 +9,12 @@ export function pluginArguments(args: readonly string[], commands: readonly stri
     return [...args];
   return ['explain', ...args];
 }
+
+export const pluginHelp = [
+  'As a kubectl plugin (bin/kubectl-nodeqos on PATH):',
+  '  kubectl nodeqos <node>                 short for: kubectl nodeqos explain <node>',
+  '  kubectl nodeqos <node> --context C -n NS --kubeconfig F',
+  '                                         flags go after the node: kubectl refuses its own in front',
+  'The cluster is found as kubectl finds it: --kubeconfig, else $KUBECONFIG, else ~/.kube/config; the',
+  "kubeconfig's current-context unless --context.",
+].join('\n');

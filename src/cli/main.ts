@@ -8,7 +8,7 @@ import type { AgentCommandOptions } from './commands/agent-options.ts';
 import type { ControllerCommandOptions } from './commands/controller.ts';
 import type { DemoOptions } from './commands/demo.ts';
 import type { ExplainOptions } from './commands/explain.ts';
-import { pluginArguments, pluginEnv } from './kubectl-plugin.ts';
+import { pluginArguments, pluginEnv, pluginHelp } from './kubectl-plugin.ts';
 import { outputFormats, type OutputFormat } from './output-formats.ts';
 import { UsageError } from './usage-error.ts';
 import { versionLine } from './version.ts';
@@ -40,14 +40,11 @@ function collect(value: string, previous: string[] | undefined): string[] {
 
 const asPlugin = process.env[pluginEnv] === '1';
 const program = new Command(asPlugin ? 'kubectl nodeqos' : 'nodeqos')
-  .description(
-    asPlugin
-      ? 'QoS-tiered resource isolation for Kubernetes nodes (kubectl plugin; `kubectl nodeqos <node>` is short for `kubectl nodeqos explain <node>`)'
-      : 'QoS-tiered resource isolation for Kubernetes nodes',
-  )
+  .description('QoS-tiered resource isolation for Kubernetes nodes')
   .option('-V, --version', 'print the version and the commit')
   .showHelpAfterError()
   .exitOverride();
+if (asPlugin) program.addHelpText('after', `\n${pluginHelp}`);
 
 program
   .command('version')
@@ -179,6 +176,7 @@ program
   .option('--context <name>', "kubeconfig context (default: the kubeconfig's current-context)")
   .option('-n, --namespace <ns>', "show only this namespace's pods (plans are per node, cluster-scoped)")
   .allowUnknownOption(false)
+  .addHelpText('after', `\n${pluginHelp}`)
   .action(async (node: string, options: ExplainOptions) => {
     const { runExplain } = await import('./commands/explain.ts');
     process.exitCode = await runExplain(node, options);
