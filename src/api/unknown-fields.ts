@@ -70,10 +70,12 @@ function walk(schema: z.ZodType, input: unknown, path: PropertyKey[], depth: num
     case 'union': {
       // The option that explains the input best: the fewest unknown fields.
       const candidates = (def.options ?? []).map(option => walk(option, input, path, depth + 1));
-      return candidates.reduce<string[] | undefined>(
-        (best, found) => (best === undefined || found.length < best.length ? found : best),
-        undefined,
-      ) ?? [];
+      return (
+        candidates.reduce<string[] | undefined>(
+          (best, found) => (best === undefined || found.length < best.length ? found : best),
+          undefined,
+        ) ?? []
+      );
     }
     default:
       return [];

@@ -27,11 +27,15 @@ function commit(): string {
   if (existsSync(file)) return readFileSync(file, 'utf8').trim() || 'unknown';
   if (!existsSync(join(root, '.git'))) return 'unknown';
   try {
-    return execFileSync('git', ['-C', root, 'describe', '--always', '--dirty', '--abbrev=12', '--exclude=*'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-      timeout: 5000,
-    }).trim();
+    return execFileSync(
+      'git',
+      ['-C', root, 'describe', '--always', '--dirty', '--abbrev=12', '--exclude=*'],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+        timeout: 5000,
+      },
+    ).trim();
   } catch {
     return 'unknown';
   }

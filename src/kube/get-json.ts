@@ -1,7 +1,6 @@
 // One GET against the API server with a kubectl-style Connection, on node:http(s): what a one-request CLI command
 // needs, without loading a Kubernetes client library.
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import type { Connection } from './kubectl-config.ts';
 
 export class ApiStatusError extends Error {
@@ -31,7 +30,8 @@ export async function getJson(connection: Connection, path: string, timeoutMs = 
   if (connection.token !== undefined) headers.authorization = `Bearer ${connection.token}`;
   else if (connection.basicAuth !== undefined) headers.authorization = `Basic ${connection.basicAuth}`;
   const https = url.protocol === 'https:';
-  const send = https ? httpsRequest : httpRequest;
+  // Only the module the URL needs: node:https brings TLS and crypto, a measurable part of a CLI's start.
+  const send = https ? (await import('node:https')).request : (await import('node:http')).request;
   const response = await new Promise<IncomingMessage>((resolve, reject) => {
     const req = send(
       url,
@@ -53,7 +53,9 @@ export async function getJson(connection: Connection, path: string, timeoutMs = 
     );
     req.on('timeout', () => req.destroy(new Error(`GET ${url.href}: no answer in ${timeoutMs} ms`)));
     req.on('error', error => {
-      reject(new Error(`GET ${url.href} (context ${connection.context}): ${error.message}`, { cause: error }));
+      reject(
+        new Error(`GET ${url.href} (context ${connection.context}): ${error.message}`, { cause: error }),
+      );
     });
     req.end();
   });

@@ -123,7 +123,9 @@ function execCredential(exec: Entry, dir: string): { token?: string; cert?: Buff
   try {
     out = execFileSync(resolved, args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   } catch (error) {
-    throw new KubeconfigError(`credential plugin ${command}: ${(error as Error).message.split('\n')[0] ?? ''}`);
+    throw new KubeconfigError(
+      `credential plugin ${command}: ${(error as Error).message.split('\n')[0] ?? ''}`,
+    );
   }
   const status = (JSON.parse(out) as { status?: Entry }).status ?? {};
   const cert = str(status, 'clientCertificateData');
@@ -178,7 +180,9 @@ export function resolveConnection(options: ConnectionOptions, env = process.env)
   const cluster = merged.clusters.get(clusterName);
   const server = str(cluster?.value, 'server');
   if (!cluster || server === undefined)
-    throw new KubeconfigError(`${source}: context "${contextName}" names cluster "${clusterName}", which has no server`);
+    throw new KubeconfigError(
+      `${source}: context "${contextName}" names cluster "${clusterName}", which has no server`,
+    );
   const user = merged.users.get(str(context, 'user') ?? '');
   const u = user?.value ?? {};
   const udir = user?.dir ?? cluster.dir;

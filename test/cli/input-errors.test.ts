@@ -16,7 +16,7 @@ function scratch(files: Record<string, string> = {}): string {
   return dir;
 }
 
-describe('scripts/run nodeqos from the user\'s own directory', () => {
+describe("scripts/run nodeqos from the user's own directory", () => {
   beforeAll(() => {
     // scripts/run runs the compiled CLI; build it outside the tests' timeouts.
     execFileSync('bash', ['-c', 'source scripts/node24.sh && source scripts/dist.sh && nodeqos_cli'], {
@@ -26,12 +26,19 @@ describe('scripts/run nodeqos from the user\'s own directory', () => {
     });
   }, 300_000);
 
-  const scriptsRun = (args: string[], cwd: string): { code: number | null; stdout: string; stderr: string } => {
-    const result = spawnSync(join(repoRoot, 'scripts', 'run'), args, { cwd, encoding: 'utf8', timeout: 60_000 });
+  const scriptsRun = (
+    args: string[],
+    cwd: string,
+  ): { code: number | null; stdout: string; stderr: string } => {
+    const result = spawnSync(join(repoRoot, 'scripts', 'run'), args, {
+      cwd,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     return { code: result.status, stdout: result.stdout, stderr: result.stderr };
   };
 
-  it('resolves relative paths against the caller\'s directory (the README\'s web-colocation.yaml)', () => {
+  it("resolves relative paths against the caller's directory (the README's web-colocation.yaml)", () => {
     const dir = scratch({
       'web-colocation.yaml': policyYaml('web-colocation', '  nodeSelector: {matchLabels: {web: "true"}}\n'),
     });
@@ -76,7 +83,9 @@ describe('nodeqos plan: the wrong input is an error, never an empty plan', () =>
     });
     const result = runCli([...examplePlanArgs.slice(0, 5), '--pods', join(dir, 'mixed.yaml')]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/mixed\.yaml: --pods takes Pods only, the file also holds NodeQoSPolicy\/p/);
+    expect(result.stderr).toMatch(
+      /mixed\.yaml: --pods takes Pods only, the file also holds NodeQoSPolicy\/p/,
+    );
   });
 
   it('no --policy at all (not "no policy selects node")', () => {
@@ -102,16 +111,23 @@ describe('nodeqos plan: the wrong input is an error, never an empty plan', () =>
       'examples/policies/batch-heavy.yaml',
     ]);
     expect(topology.code).toBe(1);
-    expect(topology.stderr).toMatch(/batch-heavy\.yaml: expected one topology \{"cpus":\[\.\.\.\]\}, the file holds NodeQoSPolicy\/batch-heavy/);
+    expect(topology.stderr).toMatch(
+      /batch-heavy\.yaml: expected one topology \{"cpus":\[\.\.\.\]\}, the file holds NodeQoSPolicy\/batch-heavy/,
+    );
   });
 });
 
 describe('nodeqos validate', () => {
   it('paths without any nodeqos object fail (a CI job pointed at the wrong directory must not pass)', () => {
-    const dir = scratch({ 'cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n', 'empty.yaml': '' });
+    const dir = scratch({
+      'cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n',
+      'empty.yaml': '',
+    });
     const result = runCli(['validate', dir]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe(`nodeqos: ${dir}: no NodeQoSPolicy or NodeIsolationPlan found (ConfigMap/x)\n`);
+    expect(result.stderr).toBe(
+      `nodeqos: ${dir}: no NodeQoSPolicy or NodeIsolationPlan found (ConfigMap/x)\n`,
+    );
   });
 
   it('reports schema errors and unknown fields together, in one run', () => {
@@ -134,7 +150,9 @@ describe('nodeqos validate', () => {
   });
 
   it('YAML errors give the line, the column and the snippet with a caret', () => {
-    const dir = scratch({ 'bad.yaml': 'apiVersion: nodeqos.io/v1alpha1\nkind: NodeQoSPolicy\nkind: again\n' });
+    const dir = scratch({
+      'bad.yaml': 'apiVersion: nodeqos.io/v1alpha1\nkind: NodeQoSPolicy\nkind: again\n',
+    });
     const result = runCli(['validate', join(dir, 'bad.yaml')]);
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(
@@ -157,7 +175,9 @@ describe('nodeqos --version / nodeqos version', () => {
       const result = runCli(args);
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(
-        new RegExp(`^nodeqos ${version.replaceAll('.', '\\.')} \\(commit [0-9a-f]{7,40}(-dirty)?, node v\\d+\\.\\d+\\.\\d+\\)\\n$`),
+        new RegExp(
+          `^nodeqos ${version.replaceAll('.', '\\.')} \\(commit [0-9a-f]{7,40}(-dirty)?, node v\\d+\\.\\d+\\.\\d+\\)\\n$`,
+        ),
       );
     }
     const pinned = spawnSync(process.execPath, [join(repoRoot, 'src', 'cli', 'main.ts'), 'version'], {
@@ -212,7 +232,9 @@ describe('nodeqos agent --once safe defaults', () => {
     expect(simulated.stderr).toBe('');
     expect(simulated.code).toBe(0);
     expect(simulated.stdout).toMatch(/^status: applied$/m);
-    expect(JSON.parse(readFileSync(join(node, 'state', 'original-values.json'), 'utf8'))).toBeTypeOf('object');
+    expect(JSON.parse(readFileSync(join(node, 'state', 'original-values.json'), 'utf8'))).toBeTypeOf(
+      'object',
+    );
   });
 
   it('--log-level info brings the JSON logs back (on stderr)', () => {

@@ -158,7 +158,9 @@ describe('kubeconfig files, as kubectl picks them', () => {
       contexts: [context('x', 'c', 'u')],
       users: [{ name: 'u', user: { 'auth-provider': { name: 'gcp' } } }],
     });
-    expect(() => resolveConnection({ kubeconfig: legacy }, {})).toThrow(/auth-provider.*exec credential plugin/);
+    expect(() => resolveConnection({ kubeconfig: legacy }, {})).toThrow(
+      /auth-provider.*exec credential plugin/,
+    );
   });
 });
 

@@ -40,8 +40,7 @@ function parseWith<T>(
 function loadNode(path: string): Node {
   const objects = readObjects([path]);
   const item = objects.find(o => o.object.kind === 'Node' || o.object.kind === undefined);
-  if (!item)
-    throw new UsageError(`${path}: no Node object found (the file holds ${describeKinds(objects)})`);
+  if (!item) throw new UsageError(`${path}: no Node object found (the file holds ${describeKinds(objects)})`);
   return parseWith(nodeSchema, item, 'Node');
 }
 
@@ -91,9 +90,7 @@ function loadPolicies(paths: readonly string[]): NodeQoSPolicy[] | undefined {
     return undefined;
   }
   if (validation.policies.length === 0)
-    throw new UsageError(
-      `--policy ${paths.join(' ')}: no NodeQoSPolicy found (${describeKinds(objects)})`,
-    );
+    throw new UsageError(`--policy ${paths.join(' ')}: no NodeQoSPolicy found (${describeKinds(objects)})`);
   return validation.policies.map(p => p.policy);
 }
 

@@ -1,7 +1,16 @@
 // bin/kubectl-nodeqos as kubectl sees it: found as a plugin on PATH (also through a symlink), running the compiled
 // nodeqos CLI with kubectl's arguments, and finding the cluster the way kubectl does ($KUBECONFIG, ~/.kube/config,
 // the current context or --context).
-import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { execFile, execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { pino } from 'pino';
@@ -74,7 +83,11 @@ describe('kubectl-nodeqos', () => {
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(/n1/);
       expect(result.stdout).toMatch(/default\/web/);
-      const missing = await runAsync(kubectl, ['nodeqos', 'explain', 'nope', '--kubeconfig', kubeconfig], env);
+      const missing = await runAsync(
+        kubectl,
+        ['nodeqos', 'explain', 'nope', '--kubeconfig', kubeconfig],
+        env,
+      );
       expect(missing.code).toBe(1);
       expect(missing.stderr).toMatch(/node nope has no NodeIsolationPlan/);
 
