@@ -25,6 +25,11 @@ const usageHook =
       ' writeFileSync(process.env.NODEQOS_USAGE_FILE, JSON.stringify([u.maxRSS, u.userCPUTime + u.systemCPUTime])); });',
   );
 const runs = quick ? 5 : 15;
+/**
+ * `--before=<dir>`: also time the CLI of another checkout's sources (for example the commit before this work:
+ * `git archive <commit> | tar -x -C <dir>` and a node_modules symlink), as the before figure.
+ */
+const before = process.argv.find(arg => arg.startsWith('--before='))?.slice('--before='.length);
 
 // Build dist/ exactly as users get it (the same freshness check as scripts/run).
 execFileSync('bash', ['-c', 'source scripts/node24.sh && source scripts/dist.sh && nodeqos_cli'], {
@@ -133,6 +138,13 @@ try {
     validate_src: [sources, ...validateArgs],
     explain_src: [sources, ...explainArgs],
     plan_src: [sources, ...planArgs],
+    ...(before === undefined
+      ? {}
+      : {
+          validate_before: [join(before, 'src', 'cli', 'main.ts'), ...validateArgs],
+          explain_before: [join(before, 'src', 'cli', 'main.ts'), ...explainArgs],
+          plan_before: [join(before, 'src', 'cli', 'main.ts'), ...planArgs],
+        }),
   };
   const figures = await measure(cases, env);
   for (const [name, { ms, cpu, rss }] of Object.entries(figures))
@@ -169,6 +181,15 @@ try {
     plan_src_ms: get('plan_src').ms.median,
     plan_src_rss_mb: get('plan_src').rss.median,
     plan_src_over_compiled: get('plan_src').ms.median / get('plan').ms.median,
+    ...(before === undefined
+      ? {}
+      : {
+          validate_before_ms: get('validate_before').ms.median,
+          explain_before_ms: get('explain_before').ms.median,
+          plan_before_ms: get('plan_before').ms.median,
+          plan_before_rss_mb: get('plan_before').rss.median,
+          plan_before_over_compiled: get('plan_before').ms.median / get('plan').ms.median,
+        }),
     goal_validate_explain_ms: 300,
     goal_plan_ms: 400,
     goal_plan_rss_mb: 100,

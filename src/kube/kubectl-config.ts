@@ -51,32 +51,38 @@ function str(entry: Entry | undefined, key: string): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-function mergeFile(merged: Merged, file: string): void {
+function readKubeconfig(file: string): Entry | undefined {
   let doc: unknown;
   try {
     doc = parse(readFileSync(file, 'utf8'));
   } catch (error) {
     throw new KubeconfigError(`kubeconfig ${file}: ${(error as Error).message.split('\n')[0] ?? ''}`);
   }
-  if (doc === null || doc === undefined) return;
+  if (doc === null || doc === undefined) return undefined;
   if (!isEntry(doc)) throw new KubeconfigError(`kubeconfig ${file}: not a kubeconfig (expected a mapping)`);
+  return doc;
+}
+
+/** Adds a kubeconfig list (`clusters`, `users`, `contexts`) to `target`; names already there win. */
+function mergeList(target: Map<string, Named>, list: unknown, itemKey: string, dir: string): void {
+  if (!Array.isArray(list)) return;
+  for (const item of list) {
+    if (!isEntry(item)) continue;
+    const name = str(item, 'name');
+    const value = item[itemKey];
+    if (name !== undefined && isEntry(value) && !target.has(name)) target.set(name, { value, dir });
+  }
+}
+
+function mergeFile(merged: Merged, file: string): void {
+  const doc = readKubeconfig(file);
+  if (doc === undefined) return;
   merged.files.push(file);
   merged.currentContext ??= str(doc, 'current-context');
   const dir = dirname(file);
-  for (const [listKey, itemKey, target] of [
-    ['clusters', 'cluster', merged.clusters],
-    ['users', 'user', merged.users],
-    ['contexts', 'context', merged.contexts],
-  ] as const) {
-    const list = doc[listKey];
-    if (!Array.isArray(list)) continue;
-    for (const item of list) {
-      if (!isEntry(item)) continue;
-      const name = str(item, 'name');
-      const value = item[itemKey];
-      if (name !== undefined && isEntry(value) && !target.has(name)) target.set(name, { value, dir });
-    }
-  }
+  mergeList(merged.clusters, doc.clusters, 'cluster', dir);
+  mergeList(merged.users, doc.users, 'user', dir);
+  mergeList(merged.contexts, doc.contexts, 'context', dir);
 }
 
 /** The kubeconfig files kubectl would read, in order. */
@@ -104,34 +110,50 @@ function fileOrData(entry: Entry, dir: string, key: string): Buffer | undefined 
   }
 }
 
-/** Runs a client-go credential plugin (`users[].user.exec`), as kubectl does, and returns what it printed. */
-function execCredential(exec: Entry, dir: string): { token?: string; cert?: Buffer; key?: Buffer } {
-  const command = str(exec, 'command');
-  if (command === undefined) throw new KubeconfigError('user.exec has no command');
-  const args = Array.isArray(exec.args) ? exec.args.filter((a): a is string => typeof a === 'string') : [];
+interface Credentials {
+  readonly token?: string;
+  readonly cert?: Buffer;
+  readonly key?: Buffer;
+}
+
+/** The plugin's environment: ours, its `env` entries, and KUBERNETES_EXEC_INFO as client-go sets it. */
+function execEnv(exec: Entry): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const item of Array.isArray(exec.env) ? exec.env : [])
-    if (isEntry(item) && typeof item.name === 'string') env[item.name] = String(item.value ?? '');
-  const apiVersion = str(exec, 'apiVersion') ?? 'client.authentication.k8s.io/v1';
+    if (isEntry(item) && typeof item.name === 'string')
+      env[item.name] = typeof item.value === 'string' ? item.value : '';
   env.KUBERNETES_EXEC_INFO = JSON.stringify({
-    apiVersion,
+    apiVersion: str(exec, 'apiVersion') ?? 'client.authentication.k8s.io/v1',
     kind: 'ExecCredential',
     spec: { interactive: false },
   });
+  return env;
+}
+
+/** Runs a client-go credential plugin (`users[].user.exec`), as kubectl does, and returns what it printed. */
+function execCredential(exec: Entry, dir: string): Credentials {
+  const command = str(exec, 'command');
+  if (command === undefined) throw new KubeconfigError('user.exec has no command');
+  const args = Array.isArray(exec.args) ? exec.args.filter((a): a is string => typeof a === 'string') : [];
   const resolved = command.includes('/') && !isAbsolute(command) ? join(dir, command) : command;
   let out: string;
   try {
-    out = execFileSync(resolved, args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    out = execFileSync(resolved, args, {
+      env: execEnv(exec),
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
   } catch (error) {
     throw new KubeconfigError(
       `credential plugin ${command}: ${(error as Error).message.split('\n')[0] ?? ''}`,
     );
   }
   const status = (JSON.parse(out) as { status?: Entry }).status ?? {};
+  const token = str(status, 'token');
   const cert = str(status, 'clientCertificateData');
   const key = str(status, 'clientKeyData');
   return {
-    ...(str(status, 'token') === undefined ? {} : { token: str(status, 'token') }),
+    ...(token === undefined ? {} : { token }),
     ...(cert === undefined ? {} : { cert: Buffer.from(cert) }),
     ...(key === undefined ? {} : { key: Buffer.from(key) }),
   };
@@ -157,21 +179,21 @@ export interface ConnectionOptions {
   readonly context?: string | undefined;
 }
 
-export function resolveConnection(options: ConnectionOptions, env = process.env): Connection {
-  const files = kubeconfigFiles(options.kubeconfig, env);
-  if (files.length === 0) {
-    const cluster = inCluster(env);
-    if (cluster) return cluster;
-    throw new KubeconfigError(
-      env.KUBECONFIG
-        ? `no kubeconfig: none of the files in $KUBECONFIG (${env.KUBECONFIG}) exists`
-        : 'no kubeconfig: ~/.kube/config does not exist and $KUBECONFIG is unset; pass --kubeconfig <file>',
-    );
-  }
-  const merged: Merged = { files: [], clusters: new Map(), users: new Map(), contexts: new Map() };
-  for (const file of files) mergeFile(merged, file);
-  const source = merged.files.join(delimiter) || files.join(delimiter);
-  const contextName = options.context ?? merged.currentContext;
+function noKubeconfig(env: NodeJS.ProcessEnv): KubeconfigError {
+  return new KubeconfigError(
+    env.KUBECONFIG
+      ? `no kubeconfig: none of the files in $KUBECONFIG (${env.KUBECONFIG}) exists`
+      : 'no kubeconfig: ~/.kube/config does not exist and $KUBECONFIG is unset; pass --kubeconfig <file>',
+  );
+}
+
+/** The context to use and its cluster and user entries. */
+function pick(
+  merged: Merged,
+  source: string,
+  wanted: string | undefined,
+): { context: string; cluster: Named; server: string; user: Named | undefined } {
+  const contextName = wanted ?? merged.currentContext;
   if (contextName === undefined)
     throw new KubeconfigError(`${source}: no current-context; pass --context <name>`);
   const context = merged.contexts.get(contextName)?.value;
@@ -183,38 +205,67 @@ export function resolveConnection(options: ConnectionOptions, env = process.env)
     throw new KubeconfigError(
       `${source}: context "${contextName}" names cluster "${clusterName}", which has no server`,
     );
-  const user = merged.users.get(str(context, 'user') ?? '');
-  const u = user?.value ?? {};
-  const udir = user?.dir ?? cluster.dir;
-  if (isEntry(u['auth-provider']))
+  const userName = str(context, 'user') ?? '';
+  const user = merged.users.get(userName);
+  if (user && isEntry(user.value['auth-provider']))
     throw new KubeconfigError(
-      `${source}: user "${str(context, 'user') ?? ''}" uses an auth-provider, which kubectl itself no longer supports; use an exec credential plugin`,
+      `${source}: user "${userName}" uses an auth-provider, which kubectl itself no longer supports; use an exec credential plugin`,
     );
-  const exec = isEntry(u.exec) ? execCredential(u.exec, udir) : {};
-  const tokenFile = str(u, 'tokenFile');
-  const token =
-    exec.token ??
-    str(u, 'token') ??
-    (tokenFile === undefined
-      ? undefined
-      : readFileSync(isAbsolute(tokenFile) ? tokenFile : join(udir, tokenFile), 'utf8').trim());
+  return { context: contextName, cluster, server, user };
+}
+
+function tokenFromFile(user: Entry, dir: string): string | undefined {
+  const file = str(user, 'tokenFile');
+  if (file === undefined) return undefined;
+  const path = isAbsolute(file) ? file : join(dir, file);
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch (error) {
+    throw new KubeconfigError(
+      `tokenFile ${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? ''})`,
+    );
+  }
+}
+
+/** Token, basic auth, client certificate and key of a kubeconfig user (an exec plugin's output first). */
+function userCredentials(user: Named | undefined): Pick<Connection, 'token' | 'basicAuth' | 'cert' | 'key'> {
+  if (user === undefined) return {};
+  const u = user.value;
+  const exec = isEntry(u.exec) ? execCredential(u.exec, user.dir) : {};
+  const token = exec.token ?? str(u, 'token') ?? tokenFromFile(u, user.dir);
   const username = str(u, 'username');
-  const cert = exec.cert ?? fileOrData(u, udir, 'client-certificate');
-  const key = exec.key ?? fileOrData(u, udir, 'client-key');
+  const cert = exec.cert ?? fileOrData(u, user.dir, 'client-certificate');
+  const key = exec.key ?? fileOrData(u, user.dir, 'client-key');
+  return {
+    ...(token === undefined ? {} : { token }),
+    ...(username === undefined
+      ? {}
+      : { basicAuth: Buffer.from(`${username}:${str(u, 'password') ?? ''}`).toString('base64') }),
+    ...(cert === undefined ? {} : { cert }),
+    ...(key === undefined ? {} : { key }),
+  };
+}
+
+export function resolveConnection(options: ConnectionOptions, env = process.env): Connection {
+  const files = kubeconfigFiles(options.kubeconfig, env);
+  if (files.length === 0) {
+    const cluster = inCluster(env);
+    if (cluster) return cluster;
+    throw noKubeconfig(env);
+  }
+  const merged: Merged = { files: [], clusters: new Map(), users: new Map(), contexts: new Map() };
+  for (const file of files) mergeFile(merged, file);
+  const source = merged.files.join(delimiter) || files.join(delimiter);
+  const { context, cluster, server, user } = pick(merged, source, options.context);
   const ca = fileOrData(cluster.value, cluster.dir, 'certificate-authority');
   const tlsServerName = str(cluster.value, 'tls-server-name');
   return {
     server,
     source,
-    context: contextName,
+    context,
     insecureSkipTlsVerify: cluster.value['insecure-skip-tls-verify'] === true,
     ...(ca === undefined ? {} : { ca }),
-    ...(cert === undefined ? {} : { cert }),
-    ...(key === undefined ? {} : { key }),
-    ...(token === undefined ? {} : { token }),
-    ...(username === undefined
-      ? {}
-      : { basicAuth: Buffer.from(`${username}:${str(u, 'password') ?? ''}`).toString('base64') }),
     ...(tlsServerName === undefined ? {} : { tlsServerName }),
+    ...userCredentials(user),
   };
 }

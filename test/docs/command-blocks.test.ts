@@ -70,13 +70,11 @@ function parseBlocks(doc: string): Block[] {
       ...(directive === undefined ? {} : { directive }),
     });
   }
-  // Link each block to a plain block that follows it directly (only blank lines or prose-free gaps between).
+  // Link each block to a plain block that follows it directly (nothing but blank lines between).
   return blocks.map((block, index) => {
     const following = blocks[index + 1];
     const gap = lines.slice(block.line + block.text.split('\n').length + 1, (following?.line ?? 0) - 1);
-    return following && following.lang === '' && gap.every(l => l.trim() === '')
-      ? { ...block, next: following }
-      : block;
+    return following?.lang === '' && gap.every(l => l.trim() === '') ? { ...block, next: following } : block;
   });
 }
 

@@ -160,17 +160,27 @@ function inNamespace(plan: NodeIsolationPlan, namespace: string): NodeIsolationP
   };
 }
 
+function headerLine(
+  plan: NodeIsolationPlan,
+  whole: NodeIsolationPlan,
+  namespace: string | undefined,
+): string {
+  const spec = plan.spec;
+  const policy = `policy ${spec.policyName}${spec.policyGeneration === undefined ? '' : ` (generation ${spec.policyGeneration})`}`;
+  const scope = namespace === undefined ? '' : ` in namespace ${namespace} (of ${whole.spec.pods.length})`;
+  return `node ${spec.nodeName}   ${policy}   pods ${spec.pods.length}${scope}`;
+}
+
 /** The whole report: header, conditions, BE suppress state, unsupported knobs, the pod table, failures, warnings. */
 export function renderExplain(whole: NodeIsolationPlan, options: ExplainOptions): string {
   const plan = options.namespace === undefined ? whole : inNamespace(whole, options.namespace);
   const spec = plan.spec;
   const status = plan.status;
-  const policy = `policy ${spec.policyName}${spec.policyGeneration === undefined ? '' : ` (generation ${spec.policyGeneration})`}`;
   const byPod = failuresByPod(status?.podFailures ?? []);
   const conditions = status?.conditions ?? [];
   const unsupported = status?.unsupported ?? [];
   return [
-    `node ${spec.nodeName}   ${policy}   pods ${spec.pods.length}${options.namespace === undefined ? '' : ` in namespace ${options.namespace} (of ${whole.spec.pods.length})`}`,
+    headerLine(plan, whole, options.namespace),
     summaryLine(plan),
     `pools: LS ${spec.pools.ls || '(empty)'}   BE ${spec.pools.be || '(empty)'}`,
     suppressLine(plan),

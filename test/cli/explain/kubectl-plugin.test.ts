@@ -99,7 +99,7 @@ describe('kubectl-nodeqos', () => {
       const home = join(linkDir, 'home');
       mkdirSync(join(home, '.kube'), { recursive: true });
       writeFileSync(join(home, '.kube', 'config'), readFileSync(kubeconfig));
-      const { KUBECONFIG: _, ...withoutKubeconfig } = env;
+      const withoutKubeconfig = { ...env, KUBECONFIG: undefined };
       const viaHome = await runAsync(kubectl, ['nodeqos', 'n1'], { ...withoutKubeconfig, HOME: home });
       expect(viaHome.stderr).toBe('');
       expect(viaHome.stdout).toMatch(/^default\/web\s+LS\s/m);
@@ -132,7 +132,7 @@ describe('kubectl-nodeqos', () => {
   test('without any kubeconfig it says where it looked, never "HTTP protocol is not allowed"', async () => {
     const home = mkdtempSync(join(tmpdir(), 'nodeqos-home-'));
     try {
-      const { KUBECONFIG: _, ...withoutKubeconfig } = env;
+      const withoutKubeconfig = { ...env, KUBECONFIG: undefined };
       const result = await runAsync(ensureChartTools().kubectl, ['nodeqos', 'n1'], {
         ...withoutKubeconfig,
         HOME: home,
