@@ -19,10 +19,14 @@ nodeqos_cli() {
         "$root/package-lock.json" -newer "$stamp" -print -quit 2>/dev/null)" ]; then
         echo "nodeqos: compiling the CLI into dist/ (npm run build)" >&2
         rm -rf "$root/dist"
-        (cd "$root" && npm run --silent build >&2)
+        # Only a successful build is marked fresh; a failed one leaves no stamp, so the next call tries again.
+        if ! (cd "$root" && npm run --silent build >&2); then
+          echo "nodeqos: the build failed (above); NODEQOS_FROM_SOURCE=1 runs the sources" >&2
+          exit 1
+        fi
         touch "$stamp"
       fi
-    ) 9>"$root/.tools/dist.lock"
+    ) 9>"$root/.tools/dist.lock" || return 1
   fi
   echo "$root/dist/cli/main.js"
 }

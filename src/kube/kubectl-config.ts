@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { delimiter, dirname, isAbsolute, join } from 'node:path';
+import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 
 export interface Connection {
@@ -102,7 +102,7 @@ function fileOrData(entry: Entry, dir: string, key: string): Buffer | undefined 
   if (data !== undefined) return Buffer.from(data, 'base64');
   const file = str(entry, key);
   if (file === undefined) return undefined;
-  const path = isAbsolute(file) ? file : join(dir, file);
+  const path = resolve(dir, file);
   try {
     return readFileSync(path);
   } catch (error) {
@@ -217,7 +217,7 @@ function pick(
 function tokenFromFile(user: Entry, dir: string): string | undefined {
   const file = str(user, 'tokenFile');
   if (file === undefined) return undefined;
-  const path = isAbsolute(file) ? file : join(dir, file);
+  const path = resolve(dir, file);
   try {
     return readFileSync(path, 'utf8').trim();
   } catch (error) {
