@@ -24,7 +24,7 @@ const usageHook =
       "process.on('exit', () => { const u = process.resourceUsage();" +
       ' writeFileSync(process.env.NODEQOS_USAGE_FILE, JSON.stringify([u.maxRSS, u.userCPUTime + u.systemCPUTime])); });',
   );
-const runs = quick ? 5 : 15;
+const runs = quick ? 3 : 15;
 /**
  * `--before=<dir>`: also time the CLI of another checkout's sources (for example the commit before this work:
  * `git archive <commit> | tar -x -C <dir>` and a node_modules symlink), as the before figure.

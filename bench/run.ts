@@ -21,7 +21,7 @@ const benchmarks: readonly Benchmark[] = [
   { name: 'agent-apply', file: 'agent-apply.bench.ts', limitMs: 300_000 },
   { name: 'suppress', file: 'suppress.bench.ts', limitMs: 300_000 },
   { name: 'agent-overhead', file: 'agent-overhead.bench.ts', limitMs: 300_000 },
-  { name: 'cli-startup', file: 'cli-startup.bench.ts', limitMs: 600_000 },
+  { name: 'cli-startup', file: 'cli-startup.bench.ts', limitMs: 900_000 },
 ];
 
 interface Outcome {
