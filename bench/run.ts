@@ -23,6 +23,7 @@ const benchmarks: readonly Benchmark[] = [
   { name: 'agent-overhead', file: 'agent-overhead.bench.ts', limitMs: 300_000 },
   { name: 'new-container', file: 'new-container.bench.ts', limitMs: 180_000 },
   { name: 'import-rss', file: 'import-rss.bench.ts', limitMs: 300_000 },
+  { name: 'cli-startup', file: 'cli-startup.bench.ts', limitMs: 900_000 },
 ];
 
 interface Outcome {
