@@ -274,17 +274,20 @@ async function pagedCrossCheck(): Promise<Record<string, number>> {
   const server = await startServer();
   try {
     seed(server, pagedScale);
-    const cold = await withController(server, 'paged', (controller, log) =>
-      coldStart(controller, log, pagedScale),
-    );
+    const { cold, peakRssBytes } = await withController(server, 'paged', async (controller, log) => ({
+      cold: await coldStart(controller, log, pagedScale),
+      peakRssBytes: procMemory(controller.pid).peakRssBytes,
+    }));
     emit({
       bench: 'controller',
       case: 'cold start, runController as shipped (500-pod pages)',
       ...pagedScale,
       ...cold,
+      peakRssMiB: mib(peakRssBytes),
     });
     return {
       paged_nodes: pagedScale.nodes,
+      paged_peak_rss_mib: mib(peakRssBytes),
       paged_cold_start_all_plans_s: cold.allPlansMs / 1000,
       paged_cold_start_synced_s: cold.syncedMs / 1000,
     };

@@ -21,6 +21,9 @@ const benchmarks: readonly Benchmark[] = [
   { name: 'agent-apply', file: 'agent-apply.bench.ts', limitMs: 300_000 },
   { name: 'suppress', file: 'suppress.bench.ts', limitMs: 300_000 },
   { name: 'agent-overhead', file: 'agent-overhead.bench.ts', limitMs: 300_000 },
+  { name: 'new-container', file: 'new-container.bench.ts', limitMs: 180_000 },
+  { name: 'import-rss', file: 'import-rss.bench.ts', limitMs: 300_000 },
+  { name: 'cli-startup', file: 'cli-startup.bench.ts', limitMs: 900_000 },
   { name: 'isolation', file: 'isolation.bench.ts', limitMs: 330_000 },
 ];
 

@@ -1,13 +1,12 @@
 // Multi-document YAML / JSON text -> plain objects, with v1 Lists expanded. Pure; errors name file and line.
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, type YAMLError } from 'yaml';
+import { DocumentError } from './document-error.ts';
+
+export { DocumentError } from './document-error.ts';
 
 export interface SourcedObject {
   readonly source: string; // file[#index]
   readonly object: Record<string, unknown>;
-}
-
-export class DocumentError extends Error {
-  override readonly name = 'DocumentError';
 }
 
 const maxDocumentBytes = 16 * 1024 * 1024;
@@ -36,6 +35,22 @@ function expandList(value: unknown, source: string): SourcedObject[] {
   return [{ source, object: value }];
 }
 
+/**
+ * `file:line:column: malformed YAML/JSON: <what>` and the lines around it with a caret under the column. The
+ * yaml package's pretty message ends its first line with "at line L, column C:" and puts the snippet below.
+ */
+function describeYamlError(file: string, error: YAMLError): string {
+  const start = error.linePos?.[0];
+  const where = start === undefined ? '' : `:${start.line}:${start.col}`;
+  const [first = '', ...rest] = error.message.split('\n');
+  const what = first.replace(/ at line \d+, column \d+:?$/, '').replace(/:$/, '');
+  const snippet = [...rest];
+  while (snippet.length > 0 && snippet[0]?.trim() === '') snippet.shift();
+  while (snippet.length > 0 && snippet.at(-1)?.trim() === '') snippet.pop();
+  const shown = snippet.map(line => `  | ${line}`.trimEnd());
+  return [`${file}${where}: malformed YAML/JSON: ${what}`, ...shown].join('\n');
+}
+
 export function parseDocuments(text: string, file: string): SourcedObject[] {
   if (text.length > maxDocumentBytes)
     throw new DocumentError(`${file}: larger than ${maxDocumentBytes} bytes`);
@@ -44,12 +59,7 @@ export function parseDocuments(text: string, file: string): SourcedObject[] {
   const out: SourcedObject[] = [];
   list.forEach((doc, index) => {
     const error = doc.errors[0];
-    if (error) {
-      const line = error.linePos?.[0].line;
-      throw new DocumentError(
-        `${file}${line === undefined ? '' : `:${line}`}: malformed YAML/JSON: ${error.message.split('\n')[0] ?? ''}`,
-      );
-    }
+    if (error) throw new DocumentError(describeYamlError(file, error));
     let value: unknown;
     try {
       value = doc.toJS({ maxAliasCount: 100 });

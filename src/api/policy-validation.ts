@@ -6,6 +6,7 @@ import { fieldProblems, formatPath } from './issues.ts';
 import { planSchema } from './plan.ts';
 import { policySchema, type NodeQoSPolicy } from './policy.ts';
 import { selectorsOverlap } from './selector.ts';
+import { unknownFields } from './unknown-fields.ts';
 
 export interface Problem {
   readonly source: string;
@@ -49,13 +50,14 @@ function objectLabel(object: Record<string, unknown>): string {
 function validateOne(item: SourcedObject, result: ValidationResult): void {
   const kind = item.object.kind as keyof typeof schemas;
   const label = objectLabel(item.object);
-  const parsed = schemas[kind].safeParse(item.object);
+  const schema = schemas[kind];
+  const parsed = schema.safeParse(item.object);
   if (!parsed.success) {
     for (const p of fieldProblems(parsed.error))
       result.problems.push({ source: item.source, object: label, ...p });
-    return;
   }
-  for (const path of droppedFields(item.object, parsed.data)) {
+  // Unknown fields are reported next to the schema errors, so one run shows everything to fix.
+  for (const path of unknownFields(schema, item.object)) {
     if (path.startsWith('metadata.') || path === 'status') continue;
     result.problems.push({
       source: item.source,
@@ -64,7 +66,7 @@ function validateOne(item: SourcedObject, result: ValidationResult): void {
       message: 'unknown field; the API server would drop it',
     });
   }
-  if (parsed.data.kind === 'NodeQoSPolicy')
+  if (parsed.success && parsed.data.kind === 'NodeQoSPolicy')
     result.policies.push({ source: item.source, policy: parsed.data });
 }
 

@@ -1,18 +1,18 @@
 #!/usr/bin/env node
 // nodeqos: one CLI for the controller, the agent, offline planning, validation and the demo.
+// Start-up time matters (a kubectl plugin that takes seconds feels broken): this file loads only commander and
+// small modules; each command's action imports what that command needs, when it runs.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DocumentError } from '../api/documents.ts';
-import { runControllerCommand } from './commands/controller.ts';
-import { runDemo, type DemoOptions } from './commands/demo.ts';
-import { runAgentCommand, type AgentCommandOptions } from './commands/agent.ts';
-import { runSimNode } from './commands/sim-node.ts';
-import { runExplain, type ExplainOptions } from './commands/explain.ts';
+import { DocumentError } from '../api/document-error.ts';
+import type { AgentCommandOptions } from './commands/agent-options.ts';
 import type { ControllerCommandOptions } from './commands/controller.ts';
-import { runPlan } from './commands/plan.ts';
-import { runValidate } from './commands/validate.ts';
-import { outputFormats, type OutputFormat } from './output.ts';
+import type { DemoOptions } from './commands/demo.ts';
+import type { ExplainOptions } from './commands/explain.ts';
+import { pluginArguments, pluginEnv, pluginHelp } from './kubectl-plugin.ts';
+import { outputFormats, type OutputFormat } from './output-formats.ts';
 import { UsageError } from './usage-error.ts';
-import { logLevels } from '../observability/logger.ts';
+import { versionLine } from './version.ts';
+import { logLevels } from '../observability/log-levels.ts';
 
 function percent(value: string): number {
   const n = Number(value);
@@ -34,19 +34,29 @@ function positiveMs(value: string): number {
   return n;
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
-const program = new Command('nodeqos')
+const asPlugin = process.env[pluginEnv] === '1';
+const program = new Command(asPlugin ? 'kubectl nodeqos' : 'nodeqos')
   .description('QoS-tiered resource isolation for Kubernetes nodes')
+  .option('-V, --version', 'print the version and the commit')
   .showHelpAfterError()
   .exitOverride();
+if (asPlugin) program.addHelpText('after', `\n${pluginHelp}`);
+
+program
+  .command('version')
+  .description('print the version and the commit')
+  .action(() => {
+    console.log(versionLine());
+  });
 
 program
   .command('plan')
   .description('print the NodeIsolationPlan nodeqos would give a node (offline, no cluster)')
-  .requiredOption('--policy <file|dir>', 'NodeQoSPolicy file or directory (repeatable)', collect, [])
+  .requiredOption('--policy <file|dir>', 'NodeQoSPolicy file or directory (repeatable)', collect)
   .requiredOption('--node <file>', 'the Node object (YAML or JSON)')
   .option('--pods <file>', 'the pods on the node: a v1 List, multi-document YAML, or JSON')
   .option(
@@ -57,7 +67,7 @@ program
   .option('--pressure <percent>', 'also compute the BE quota at this CPU pressure (0-100)', percent)
   .addOption(new Option('-o, --output <format>', 'output format').choices(outputFormats).default('table'))
   .action(
-    (options: {
+    async (options: {
       policy: string[];
       node: string;
       pods?: string;
@@ -66,6 +76,7 @@ program
       pressure?: number;
       output: OutputFormat;
     }) => {
+      const { runPlan } = await import('./commands/plan.ts');
       process.exitCode = runPlan(options);
     },
   );
@@ -74,7 +85,8 @@ program
   .command('validate')
   .description('check NodeQoSPolicy files: schema, cross-field rules, unknown fields, overlapping selectors')
   .argument('<paths...>', 'files or directories')
-  .action((paths: string[]) => {
+  .action(async (paths: string[]) => {
+    const { runValidate } = await import('./commands/validate.ts');
     process.exitCode = runValidate(paths);
   });
 
@@ -87,6 +99,7 @@ program
   .option('--keep', 'keep running and print a kubeconfig for kubectl', false)
   .addOption(new Option('--log-level <level>', 'log level').choices(logLevels).default('warn'))
   .action(async (options: DemoOptions) => {
+    const { runDemo } = await import('./commands/demo.ts');
     process.exitCode = await runDemo(options);
   });
 
@@ -102,6 +115,7 @@ program
   .option('--debounce-ms <ms>', 'quiet time before a node is re-planned', positiveInt, 200)
   .addOption(new Option('--log-level <level>', 'log level').choices(logLevels).default('info'))
   .action(async (options: ControllerCommandOptions) => {
+    const { runControllerCommand } = await import('./commands/controller.ts');
     await runControllerCommand(options);
   });
 
@@ -126,13 +140,17 @@ program
   .option('--kubepods <dir>', 'the kubepods parent, relative to the cgroup root (default by driver)')
   .option(
     '--state-dir <dir>',
-    'where the last plan and the original cgroup values are kept',
-    '/var/lib/nodeqos',
+    'where the last plan and the original cgroup values are kept (default /var/lib/nodeqos; required when a root is not the real one, except for a `nodeqos sim-node` directory: <dir>/state)',
   )
   .option('--metrics-port <port>', 'port for /metrics, /healthz, /readyz', positiveInt, 9091)
   .option('--network-qos', 'shape egress with tc (needs CAP_NET_ADMIN and hostNetwork)', false)
   .option('--interface <name>', 'interface for network QoS (default: the default route)')
-  .option('--resync-ms <ms>', 're-apply period (new processes, drift)', positiveInt, 10_000)
+  .option(
+    '--resync-ms <ms>',
+    're-apply period, for drift (new pod and container cgroups are applied as they appear, by inotify)',
+    positiveInt,
+    300_000,
+  )
   .option(
     '--force-rewrite-ms <ms>',
     'rewrite even unchanged values this often, to undo drift',
@@ -140,21 +158,40 @@ program
     60_000,
   )
   .option('--once', 'apply --plan once, print a per-pod report, exit 0 (applied) or 1', false)
+  .option(
+    '--restore',
+    'put back every value the agent changed (from --state-dir), lift the BE tier quota, exit',
+    false,
+  )
   .option('--plan <file>', 'with --once: the NodeIsolationPlan (JSON or YAML, as `nodeqos plan` prints it)')
   .option('--pressure <percent>', 'fix the CPU pressure instead of sampling it (0-100)', percent)
-  .addOption(new Option('--log-level <level>', 'log level').choices(logLevels).default('info'))
+  .addOption(
+    new Option('--log-level <level>', 'log level (default: info; with --once: warn)').choices(logLevels),
+  )
   .action(async (options: AgentCommandOptions) => {
-    process.exitCode = await runAgentCommand(options);
+    if (options.restore) {
+      const { runAgentRestore } = await import('./commands/agent-once.ts');
+      process.exitCode = await runAgentRestore(options);
+    } else if (options.once) {
+      const { runAgentOnce } = await import('./commands/agent-once.ts');
+      process.exitCode = await runAgentOnce(options);
+    } else {
+      const { runAgentCommand } = await import('./commands/agent.ts');
+      process.exitCode = await runAgentCommand(options);
+    }
   });
 
 program
   .command('explain')
   .description("show a node's plan next to what its agent reports it applied, pod by pod")
   .argument('<node>', 'node name (= plan name)')
-  .option('--kubeconfig <path>', 'kubeconfig file')
-  .option('--context <name>', 'kubeconfig context')
+  .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG, else ~/.kube/config, as kubectl)')
+  .option('--context <name>', "kubeconfig context (default: the kubeconfig's current-context)")
+  .option('-n, --namespace <ns>', "show only this namespace's pods (plans are per node, cluster-scoped)")
   .allowUnknownOption(false)
+  .addHelpText('after', `\n${pluginHelp}`)
   .action(async (node: string, options: ExplainOptions) => {
+    const { runExplain } = await import('./commands/explain.ts');
     process.exitCode = await runExplain(node, options);
   });
 
@@ -167,11 +204,17 @@ program
   .requiredOption('--dir <dir>', 'an empty directory for the tree')
   .option('--cpus <n>', 'CPUs of the node (default: from the plan)', positiveInt)
   .action(async (options: { plan: string; dir: string; cpus?: number }) => {
+    const { runSimNode } = await import('./commands/sim-node.ts');
     process.exitCode = await runSimNode(options);
   });
 
 try {
-  await program.parseAsync();
+  const args = process.argv.slice(2);
+  if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) console.log(versionLine());
+  else {
+    const commands = program.commands.map(c => c.name());
+    await program.parseAsync(asPlugin ? pluginArguments(args, commands) : args, { from: 'user' });
+  }
 } catch (error) {
   if (error instanceof UsageError || error instanceof DocumentError) {
     console.error(`nodeqos: ${error.message}`);

@@ -1,9 +1,9 @@
 import { stringify } from 'yaml';
 import type { NodeIsolationPlan } from '../api/plan.ts';
+import type { OutputFormat } from './output-formats.ts';
 import { renderPlanTable } from './render-plan.ts';
 
-export const outputFormats = ['json', 'yaml', 'table'] as const;
-export type OutputFormat = (typeof outputFormats)[number];
+export { outputFormats, type OutputFormat } from './output-formats.ts';
 
 export function renderPlan(plan: NodeIsolationPlan, format: OutputFormat): string {
   switch (format) {

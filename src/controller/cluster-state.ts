@@ -1,5 +1,6 @@
 // What the controller knows about the cluster: the informer caches plus an index of pods by node.
 import type { PlanSpec } from '../api/plan.ts';
+import type { Topology } from '../api/topology.ts';
 import type { Informer } from '../kube/informer.ts';
 import type { CachedNode, CachedPlan, CachedPod, CachedPolicy } from '../kube/transforms.ts';
 
@@ -13,6 +14,19 @@ export interface ClusterState {
    * arrives; until then this, not the cache, is the previous plan (pins) and what a new plan is compared with.
    */
   readonly written: Map<string, PlanSpec>;
+  /** Plans whose stored version this build's schema rejects (the informer evicted them), by node. */
+  readonly rejectedPlans: Map<string, RejectedPlan>;
+}
+
+/** A stored plan the plan informer rejected: it must be rewritten, keeping the pins of the last plan we knew. */
+export interface RejectedPlan {
+  /** The rejected version's resourceVersion. */
+  readonly resourceVersion: string;
+  /** The last accepted spec (ours if we wrote one): where pinned pods keep their CPUs. */
+  readonly previous: PlanSpec | undefined;
+  readonly topology: Topology | undefined;
+  /** The resourceVersion our rewrite produced; when that version is rejected too, rewriting again cannot help. */
+  rewrittenAs: string | undefined;
 }
 
 /** Pods grouped by spec.nodeName, maintained from informer events. */

@@ -9,7 +9,7 @@ import type { CachedNode, CachedPlan, CachedPod, CachedPolicy } from '../kube/tr
 import type { ClusterWriter } from '../kube/writers.ts';
 import type { PlanSpec } from '../api/plan.ts';
 import { canonicalJson } from '../api/canonical-json.ts';
-import { PodIndex, type ClusterState } from './cluster-state.ts';
+import { PodIndex, type ClusterState, type RejectedPlan } from './cluster-state.ts';
 import type { EventRecorder } from './events.ts';
 import type { ControllerMetrics } from './metrics.ts';
 import { desiredPolicyStatuses } from './policy-status.ts';
@@ -45,6 +45,7 @@ export class Controller {
   private readonly options: ControllerOptions;
   private readonly podIndex = new PodIndex();
   private readonly written = new Map<string, PlanSpec>();
+  private readonly rejectedPlans = new Map<string, RejectedPlan>();
   private readonly policies: Informer<CachedPolicy>;
   private readonly nodes: Informer<CachedNode>;
   private readonly pods: Informer<CachedPod>;
@@ -84,6 +85,7 @@ export class Controller {
       plans: this.plans,
       podsOn: name => this.podIndex.on(name),
       written: this.written,
+      rejectedPlans: this.rejectedPlans,
     };
   }
 
@@ -149,6 +151,7 @@ export class Controller {
     const names = new Set([
       ...this.nodes.list().map(n => n.metadata.name),
       ...this.plans.list().map(p => p.metadata.name),
+      ...this.rejectedPlans.keys(),
     ]);
     for (const name of names) this.queue?.add(nodeKey(name));
     this.queue?.add(statusKey);
@@ -286,8 +289,15 @@ export class Controller {
 
   private planHandlers(onRestart: () => void): ConstructorParameters<typeof Informer<CachedPlan>>[1] {
     return {
+      onAdd: plan => {
+        const name = plan.metadata.name;
+        this.rejectedPlans.delete(name);
+        // Not the spec we last wrote (another writer created it, or it replaced a rejected version): plan again.
+        if (canonicalJson(plan.spec) !== canonicalJson(this.written.get(name))) this.enqueue(nodeKey(name));
+      },
       onUpdate: (before, after) => {
         const name = after.metadata.name;
+        this.rejectedPlans.delete(name);
         const ours = canonicalJson(after.spec) === canonicalJson(this.written.get(name));
         // A spec we did not write (someone edited the plan) is no longer what we last wrote: re-plan from the cache.
         if (!ours) this.written.delete(name);
@@ -298,7 +308,20 @@ export class Controller {
       },
       onDelete: plan => {
         this.written.delete(plan.metadata.name);
+        this.rejectedPlans.delete(plan.metadata.name);
         this.enqueue(nodeKey(plan.metadata.name));
+      },
+      onRejected: (name, resourceVersion, evicted) => {
+        const before = this.rejectedPlans.get(name);
+        this.rejectedPlans.set(name, {
+          resourceVersion,
+          previous: before?.previous ?? this.written.get(name) ?? evicted?.spec,
+          topology: before?.topology ?? evicted?.status?.topology,
+          // Our own rewrite came back rejected: remember it, so the reconcile fails instead of writing again.
+          rewrittenAs: before?.rewrittenAs === resourceVersion ? resourceVersion : undefined,
+        });
+        this.written.delete(name);
+        this.enqueue(nodeKey(name));
       },
       onSynced: () => {
         this.onSynced();

@@ -1,12 +1,13 @@
 // One node: pick its policy, plan it, and write the plan only when the spec really changed.
 import type { Logger } from 'pino';
-import type { NodeIsolationPlan } from '../api/plan.ts';
+import type { NodeIsolationPlan, PlanSpec } from '../api/plan.ts';
+import type { Topology } from '../api/topology.ts';
 import type { NodeQoSPolicy } from '../api/policy.ts';
 import { planNode } from '../plan/plan-node.ts';
 import { choosePolicy } from '../plan/select-policy.ts';
 import type { ClusterWriter } from '../kube/writers.ts';
 import { canonicalJson } from '../api/canonical-json.ts';
-import type { ClusterState } from './cluster-state.ts';
+import type { ClusterState, RejectedPlan } from './cluster-state.ts';
 
 export type ReconcileOutcome = 'written' | 'unchanged' | 'deleted' | 'absent';
 
@@ -27,11 +28,23 @@ function tieWarning(winner: NodeQoSPolicy, tiedWith: readonly string[]): { messa
   };
 }
 
+/** What the node's next plan builds on: the last spec we wrote or the cache holds (pins stay), and its topology. */
+function previousPlan(
+  nodeName: string,
+  state: ClusterState,
+): { previous: PlanSpec | undefined; topology: Topology | undefined } {
+  const existing = state.plans.get(nodeName);
+  const rejected = state.rejectedPlans.get(nodeName);
+  return {
+    previous: state.written.get(nodeName) ?? existing?.spec ?? rejected?.previous,
+    topology: existing?.status?.topology ?? rejected?.topology,
+  };
+}
+
 /** The plan the node should have, or why it should have none. */
 function desiredPlan(nodeName: string, state: ClusterState): NodeIsolationPlan | string {
   const node = state.nodes.get(nodeName);
   if (!node) return 'node deleted';
-  const existing = state.plans.get(nodeName);
   const policies = state.policies.list().flatMap(p => (p.policy ? [p.policy] : []));
   const choice = choosePolicy(policies, node.metadata.labels ?? {});
   if (!choice.winner) return 'no policy selects the node';
@@ -39,11 +52,39 @@ function desiredPlan(nodeName: string, state: ClusterState): NodeIsolationPlan |
     policy: choice.winner,
     node,
     pods: state.podsOn(nodeName),
-    topology: existing?.status?.topology,
-    previous: state.written.get(nodeName) ?? existing?.spec,
+    ...previousPlan(nodeName, state),
   });
   if (choice.tiedWith.length > 0) plan.spec.warnings.unshift(tieWarning(choice.winner, choice.tiedWith));
   return plan;
+}
+
+/**
+ * The stored plan is a version this build rejects (someone edited it into a shape it cannot read): apply ours over it.
+ * Server-side apply with force takes back every field the controller owns. If the version that write produced is
+ * rejected as well, what is wrong lies outside those fields (a stray field, the status), so writing again would only
+ * loop: the reconcile fails instead, and the work queue retries with backoff until someone fixes the object.
+ */
+async function rewriteRejected(
+  plan: NodeIsolationPlan,
+  rejected: RejectedPlan,
+  { state, writer, logger }: { state: ClusterState; writer: ClusterWriter; logger: Logger },
+): Promise<ReconcileOutcome> {
+  const name = plan.metadata.name;
+  const resourceVersion = await writer.applyPlan(plan);
+  rejected.rewrittenAs = resourceVersion;
+  state.written.set(name, plan.spec);
+  logger.info(
+    { node: name, rejectedVersion: rejected.resourceVersion, resourceVersion },
+    'plan rewritten over a version this build rejects',
+  );
+  if (resourceVersion === rejected.resourceVersion) throw stillRejected(name, resourceVersion);
+  return 'written';
+}
+
+function stillRejected(name: string, resourceVersion: string): Error {
+  return new Error(
+    `plan ${name}: version ${resourceVersion}, written by this controller, is still rejected by this build's schema; fix or delete the object`,
+  );
 }
 
 export async function reconcileNode(
@@ -53,10 +94,19 @@ export async function reconcileNode(
   logger: Logger,
 ): Promise<ReconcileOutcome> {
   const existing = state.plans.get(nodeName);
+  const rejected = state.rejectedPlans.get(nodeName);
   const plan = desiredPlan(nodeName, state);
   if (typeof plan === 'string') {
     state.written.delete(nodeName);
-    return existing ? removePlan(nodeName, plan, writer, logger) : 'absent';
+    state.rejectedPlans.delete(nodeName);
+    return existing || rejected ? removePlan(nodeName, plan, writer, logger) : 'absent';
+  }
+  if (rejected) {
+    if (rejected.rewrittenAs === undefined) return rewriteRejected(plan, rejected, { state, writer, logger });
+    // Our rewrite's own version came back rejected: see rewriteRejected.
+    if (rejected.rewrittenAs === rejected.resourceVersion)
+      throw stillRejected(nodeName, rejected.resourceVersion);
+    // Otherwise the rewrite is on its way back through the watch: `written` holds it; compare with that as usual.
   }
   const current = state.written.get(nodeName) ?? existing?.spec;
   if (current && canonicalJson(current) === canonicalJson(plan.spec)) return 'unchanged';

@@ -7,7 +7,7 @@ import { nodeSource, planSource, podSource, policySource } from '../kube/sources
 import { kubeWriter } from '../kube/writers.ts';
 import { Controller } from './controller.ts';
 import { kubeEventRecorder } from './events.ts';
-import { LeaderElector } from './leader-election.ts';
+import { LeaderElector, type LeaderElectionClock } from './leader-election.ts';
 import { controllerMetrics, type ControllerMetrics } from './metrics.ts';
 
 export interface RunControllerOptions {
@@ -23,6 +23,8 @@ export interface RunControllerOptions {
     readonly leaseDurationMs?: number;
     readonly renewDeadlineMs?: number;
     readonly retryPeriodMs?: number;
+    /** Tests skew it; the default is the system's clocks. */
+    readonly clock?: Partial<LeaderElectionClock>;
   };
 }
 
@@ -61,6 +63,7 @@ export function runController(options: RunControllerOptions): RunningController 
       leaseDurationMs: le.leaseDurationMs ?? 15_000,
       renewDeadlineMs: le.renewDeadlineMs ?? 10_000,
       retryPeriodMs: le.retryPeriodMs ?? 2_000,
+      clock: le.clock,
       logger: options.logger,
       onStartedLeading: () => {
         controller.startLeading();

@@ -27,6 +27,10 @@ export interface SimulatedNode {
     Pick<NodeAgentOptions, 'stateDir' | 'cgroupRoot' | 'procRoot' | 'sysRoot' | 'hierarchy' | 'driver'>
   >;
   addPod(pod: SimulatedPod): Promise<void>;
+  /** A container started in an existing pod (as the runtime does: directory first, then the process); its pid. */
+  addContainer(pod: Pick<SimulatedPod, 'uid' | 'kubeQoS'>, name: string): Promise<number>;
+  /** A file of a container cgroup (e.g. cpuset.cpus), or the container process's oom_score_adj. */
+  readContainer(pod: Pick<SimulatedPod, 'uid' | 'kubeQoS'>, name: string, file: string): Promise<string>;
   readPod(pod: Pick<SimulatedPod, 'uid' | 'kubeQoS'>): Promise<PodCgroupValues>;
   /** cpu.max of kubepods/besteffort: the BE tier quota. */
   readTierQuota(): Promise<string>;
@@ -136,6 +140,15 @@ export async function createSimulatedNode(dir: string, cpus: number, numaNodes =
   };
   const firstPid = async (dirPath: string): Promise<string | undefined> =>
     (await readFile(join(dirPath, 'cgroup.procs'), 'utf8')).split('\n').find(line => line.trim() !== '');
+  const addContainer = async (pod: Pick<SimulatedPod, 'uid' | 'kubeQoS'>, name: string): Promise<number> => {
+    const pid = nextPid++;
+    await writeDir(join(procRoot, String(pid)), { oom_score_adj: kubeletOom[pod.kubeQoS] });
+    await writeDir(join(podDir(pod), containerId(pod.uid, name)), {
+      ...cgroupFiles(''),
+      'cgroup.procs': `${pid}\n`,
+    });
+    return pid;
+  };
   return {
     dir,
     cgroupRoot,
@@ -144,16 +157,15 @@ export async function createSimulatedNode(dir: string, cpus: number, numaNodes =
     stateDir,
     agentRoots: { stateDir, cgroupRoot, procRoot, sysRoot, hierarchy: 'v2', driver: 'cgroupfs' },
     async addPod(pod) {
-      const base = podDir(pod);
-      await writeDir(base, cgroupFiles(''));
-      for (const name of pod.containers) {
-        const pid = nextPid++;
-        await writeDir(join(base, containerId(pod.uid, name)), {
-          ...cgroupFiles(''),
-          'cgroup.procs': `${pid}\n`,
-        });
-        await writeDir(join(procRoot, String(pid)), { oom_score_adj: kubeletOom[pod.kubeQoS] });
-      }
+      await writeDir(podDir(pod), cgroupFiles(''));
+      for (const name of pod.containers) await addContainer(pod, name);
+    },
+    addContainer,
+    async readContainer(pod, name, file) {
+      const dir = join(podDir(pod), containerId(pod.uid, name));
+      if (file !== 'oom_score_adj') return (await readFile(join(dir, file), 'utf8')).trim();
+      const pid = (await firstPid(dir))?.trim() ?? '';
+      return (await readFile(join(procRoot, pid, 'oom_score_adj'), 'utf8')).trim();
     },
     async readPod(pod) {
       const base = podDir(pod);

@@ -4,22 +4,10 @@
 import { HttpMethod, RequestContext, Watch, type KubeConfig } from '@kubernetes/client-node';
 import { fetch } from 'undici';
 import type { WatchEvent, WatchHandle } from './informer.ts';
+import { KubeApiError } from './lite/api-error.ts';
+import { isStaleConnectionError } from './lite/stale-connection.ts';
 
-export class KubeApiError extends Error {
-  override readonly name = 'KubeApiError';
-  readonly statusCode: number;
-  readonly status: unknown;
-  readonly retryAfterSeconds: number | undefined;
-
-  constructor(request: string, statusCode: number, status: unknown, retryAfter: string | null) {
-    const message = (status as { message?: string } | undefined)?.message ?? '';
-    super(`${request}: HTTP ${statusCode}${message ? `: ${message}` : ''}`);
-    this.statusCode = statusCode;
-    this.status = status;
-    const seconds = retryAfter === null ? NaN : Number(retryAfter);
-    this.retryAfterSeconds = Number.isFinite(seconds) ? seconds : undefined;
-  }
-}
+export { KubeApiError };
 
 export type Query = Record<string, string | number | boolean | undefined>;
 
@@ -41,6 +29,13 @@ export interface RequestOptions {
 export class KubeHttp {
   readonly kubeConfig: KubeConfig;
   private readonly watcher: Watch;
+  /**
+   * client-node's applySecurityAuthentication builds a new undici Agent for every RequestContext, so every
+   * request would open a new connection (a TCP and TLS handshake per plan write). The first one is kept and
+   * reused: its TLS settings come from the cluster and user, which do not change for this KubeHttp. Headers
+   * (the bearer token, which can rotate) are still taken from each request's context.
+   */
+  private dispatcher: ReturnType<RequestContext['getDispatcher']>;
 
   constructor(kubeConfig: KubeConfig) {
     this.kubeConfig = kubeConfig;
@@ -62,12 +57,18 @@ export class KubeHttp {
     await this.kubeConfig.applySecurityAuthentication(ctx);
     const headers: Record<string, string> = { ...ctx.getHeaders(), accept: 'application/json' };
     if (options.body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
-    const response = await fetch(url, {
-      method,
-      headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-      dispatcher: ctx.getDispatcher(),
-      signal: AbortSignal.timeout(options.timeoutMs ?? 60_000),
+    const send = (): ReturnType<typeof fetch> =>
+      fetch(url, {
+        method,
+        headers,
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        dispatcher: (this.dispatcher ??= ctx.getDispatcher()),
+        signal: AbortSignal.timeout(options.timeoutMs ?? 60_000),
+      });
+    // Connections are kept alive (one dispatcher): one that the server closed while idle is retried once.
+    const response = await send().catch((error: unknown) => {
+      if (isStaleConnectionError(error)) return send();
+      throw error;
     });
     const text = await response.text();
     const parsed: unknown = text === '' ? undefined : JSON.parse(text);

@@ -8,6 +8,13 @@ import { errorMessage, isGone } from './errors.ts';
 export interface ListPage {
   readonly items: readonly unknown[];
   readonly resourceVersion: string;
+  /**
+   * The items went through the source's transform already (listAll does it page by page, so a 150k-pod list
+   * never holds more than one page of raw objects); undefined objects are already dropped.
+   */
+  readonly transformed?: boolean;
+  /** With transformed: the raw objects the transform refused (the informer treats them as on the watch path). */
+  readonly rejected?: unknown[];
 }
 
 export interface WatchEvent {
@@ -28,9 +35,11 @@ export interface InformerSource<T> {
     onEvent: (event: WatchEvent) => void,
     onDone: (error: unknown) => void,
   ): Promise<WatchHandle>;
-  /** Keeps only what the controller reads; undefined drops the object. */
+  /** Keeps only what the controller reads; undefined rejects the object (see "Rejected objects" below). */
   transform(raw: unknown): T | undefined;
   key(object: T): string;
+  /** The key of a raw object, from its metadata alone: how a rejected object finds the cache entry it replaces. */
+  rawKey(raw: unknown): string | undefined;
   resourceVersionOf(object: T): string | undefined;
 }
 
@@ -40,6 +49,11 @@ export interface InformerHandlers<T> {
   onDelete?(object: T): void;
   onSynced?(): void;
   onRestart?(reason: string): void;
+  /**
+   * A new version of an object the transform rejects arrived (watch or relist). The cached object it replaces, if
+   * any, is evicted and passed here; without this handler the eviction is reported through onDelete instead.
+   */
+  onRejected?(key: string, resourceVersion: string, evicted: T | undefined): void;
 }
 
 export interface InformerOptions {
@@ -48,11 +62,26 @@ export interface InformerOptions {
   readonly logger: Logger;
 }
 
+function rawResourceVersion(raw: unknown): string | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const metadata = (raw as { metadata?: unknown }).metadata;
+  if (typeof metadata !== 'object' || metadata === null) return undefined;
+  const rv = (metadata as { resourceVersion?: unknown }).resourceVersion;
+  return typeof rv === 'string' ? rv : undefined;
+}
+
 /** A watch that closes sooner than this is treated as failing, so a server that hangs up at once is not hammered. */
 const minHealthyWatchMs = 1000;
 
+// Rejected objects. A watch event or list item the transform rejects means the server holds a version this build
+// cannot use. Keeping the previous cached object would make it stale forever (nothing would ever replace it), and
+// the watch and relist paths used to disagree about it. Both paths now go through one function: the rejected version
+// evicts the cached object exactly as a delete would, and leaves a tombstone (key -> resourceVersion) so an owner
+// such as the controller can tell "rejected" from "absent" and rewrite it. A relist only reports a tombstone again
+// when its resourceVersion changed, so a stable rejected object is not re-reported every relist.
 export class Informer<T> {
   private readonly cache = new Map<string, T>();
+  private readonly rejected = new Map<string, string>();
   private readonly source: InformerSource<T>;
   private readonly handlers: InformerHandlers<T>;
   private readonly options: InformerOptions;
@@ -82,6 +111,11 @@ export class Informer<T> {
 
   list(): T[] {
     return [...this.cache.values()];
+  }
+
+  /** The resourceVersion of the rejected version the server holds for `key`, if that is what it holds. */
+  rejectedVersion(key: string): string | undefined {
+    return this.rejected.get(key);
   }
 
   get size(): number {
@@ -161,26 +195,71 @@ export class Informer<T> {
     );
   }
 
-  private replace(page: ListPage): void {
+  /** The keys a list page holds, each cached or rejected exactly as on the watch path. */
+  private applyPage(page: ListPage): Set<string> {
     const seen = new Set<string>();
     for (const raw of page.items) {
-      const object = this.source.transform(raw);
-      if (object === undefined) continue;
-      const key = this.source.key(object);
-      seen.add(key);
-      this.upsert(key, object);
+      const key = page.transformed === true ? this.keep(raw as T) : this.apply(raw);
+      if (key !== undefined) seen.add(key);
     }
+    // Objects a transformed page could not carry.
+    for (const raw of page.rejected ?? []) {
+      const key = this.apply(raw);
+      if (key !== undefined) seen.add(key);
+    }
+    return seen;
+  }
+
+  private replace(page: ListPage): void {
+    const seen = this.applyPage(page);
     for (const [key, object] of this.cache) {
       if (seen.has(key)) continue;
       this.cache.delete(key);
       this.handlers.onDelete?.(object);
     }
+    for (const key of this.rejected.keys()) if (!seen.has(key)) this.rejected.delete(key);
     this.resourceVersion = page.resourceVersion;
     this.touch();
     if (!this.synced) {
       this.synced = true;
       this.handlers.onSynced?.();
     }
+  }
+
+  /** One ADDED/MODIFIED object or list item, accepted or rejected; returns its key (undefined: not an object). */
+  /** Caches an accepted (transformed) object; returns its key. */
+  private keep(object: T): string {
+    const key = this.source.key(object);
+    this.rejected.delete(key);
+    this.upsert(key, object);
+    return key;
+  }
+
+  private apply(raw: unknown): string | undefined {
+    const object = this.source.transform(raw);
+    if (object !== undefined) return this.keep(object);
+    const key = this.source.rawKey(raw);
+    if (key === undefined) return undefined;
+    const resourceVersion = rawResourceVersion(raw) ?? '';
+    const evicted = this.cache.get(key);
+    if (evicted === undefined && this.rejected.get(key) === resourceVersion) return key;
+    this.cache.delete(key);
+    this.rejected.set(key, resourceVersion);
+    this.options.logger.warn(
+      { resource: this.source.resource, key, resourceVersion, evicted: evicted !== undefined },
+      'informer rejected an object: treated as deleted',
+    );
+    if (this.handlers.onRejected) this.handlers.onRejected(key, resourceVersion, evicted);
+    else if (evicted !== undefined) this.handlers.onDelete?.(evicted);
+    return key;
+  }
+
+  private evict(key: string): boolean {
+    const previous = this.cache.get(key);
+    if (previous === undefined) return false;
+    this.cache.delete(key);
+    this.handlers.onDelete?.(previous);
+    return true;
   }
 
   private upsert(key: string, object: T): void {
@@ -224,18 +303,21 @@ export class Informer<T> {
       this.restart(`watch error ${status.code ?? ''}: ${status.message ?? ''}`, status.code === 410);
       return;
     }
-    const rv = (event.object as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion;
+    const rv = rawResourceVersion(event.object);
     if (rv !== undefined) this.resourceVersion = rv;
     if (event.type === 'BOOKMARK') return;
     this.backoff.reset();
+    if (event.type !== 'DELETED') {
+      this.apply(event.object);
+      return;
+    }
+    // A delete is a delete whatever shape its last version had: the key comes from metadata when the transform
+    // rejects it, so a rejected final version can neither keep a cached object alive nor leave a tombstone behind.
     const object = this.source.transform(event.object);
-    if (object === undefined) return;
-    const key = this.source.key(object);
-    if (event.type === 'DELETED') {
-      const previous = this.cache.get(key);
-      this.cache.delete(key);
-      this.handlers.onDelete?.(previous ?? object);
-    } else this.upsert(key, object);
+    const key = object === undefined ? this.source.rawKey(event.object) : this.source.key(object);
+    if (key === undefined) return;
+    this.rejected.delete(key);
+    if (!this.evict(key) && object !== undefined) this.handlers.onDelete?.(object);
   }
 
   private onWatchDone(error: unknown): void {

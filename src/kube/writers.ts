@@ -9,7 +9,8 @@ export const fieldManager = 'nodeqos-controller';
 export const policyLabel = 'nodeqos.io/policy';
 
 export interface ClusterWriter {
-  applyPlan(plan: NodeIsolationPlan): Promise<void>;
+  /** Server-side apply; resolves to the resourceVersion the server stored. */
+  applyPlan(plan: NodeIsolationPlan): Promise<string>;
   deletePlan(name: string): Promise<boolean>;
   patchPolicyStatus(name: string, status: NonNullable<NodeQoSPolicy['status']>): Promise<void>;
 }
@@ -23,11 +24,12 @@ export function kubeWriter(http: KubeHttp): ClusterWriter {
         metadata: { name: plan.metadata.name, labels: { [policyLabel]: plan.spec.policyName } },
         spec: plan.spec,
       };
-      await http.request('PATCH', `${plansPath}/${encodeURIComponent(plan.metadata.name)}`, {
-        query: { fieldManager, force: true },
-        body,
-        contentType: 'application/apply-patch+yaml',
-      });
+      const stored = await http.request<{ metadata?: { resourceVersion?: string } }>(
+        'PATCH',
+        `${plansPath}/${encodeURIComponent(plan.metadata.name)}`,
+        { query: { fieldManager, force: true }, body, contentType: 'application/apply-patch+yaml' },
+      );
+      return stored.metadata?.resourceVersion ?? '';
     },
     async deletePlan(name) {
       try {

@@ -116,7 +116,7 @@ describe('documents', () => {
 
   it('turns malformed YAML into one clear line with file and line', () => {
     expect(() => parseDocuments('a: 1\nb: [1, 2\n', 'bad.yaml')).toThrow(
-      /^bad\.yaml:\d+: malformed YAML\/JSON/,
+      /^bad\.yaml:\d+:\d+: malformed YAML\/JSON/,
     );
     expect(() => parseDocuments('a: 1\na: 2\n', 'dup.yaml')).toThrow(/dup\.yaml/);
     expect(() => parseDocuments('- 1\n', 'scalar.yaml')).toThrow(/expected an object/);

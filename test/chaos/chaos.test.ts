@@ -3,6 +3,7 @@
 // 429/500/503, slows down and restarts, and controllers and agents are killed and restarted. At the end every
 // invariant must hold (see test/chaos/invariants.ts and final-state.ts). Seeds and length: docs/reliability.md.
 import { describe, expect, it } from 'vitest';
+import { keepReport } from '../support/report-file.ts';
 import { formatReport, runChaos } from './run-chaos.ts';
 
 /** NODEQOS_CHAOS_SEEDS: seeds and ranges, e.g. "7", "1,5,9" or "1-50"; default 1,2,3. */
@@ -26,11 +27,12 @@ describe('chaos', () => {
       `seed ${seed}: after faults, kills and churn the cluster settles with every invariant intact`,
       async () => {
         const report = await runChaos({ seed, chaosMs });
-        console.log(formatReport(report, chaosMs));
-        expect(report.violations).toEqual([]);
-        expect(report.settled).toBe(true);
-        expect(report.injected.size).toBeGreaterThan(0);
-        expect(report.kills.size).toBeGreaterThan(0);
+        const text = formatReport(report, chaosMs);
+        const note = `${keepReport(`chaos-seed-${seed}`, text)}\n${text}`;
+        expect(report.violations, note).toEqual([]);
+        expect(report.settled, note).toBe(true);
+        expect(report.injected.size, note).toBeGreaterThan(0);
+        expect(report.kills.size, note).toBeGreaterThan(0);
       },
       chaosMs + 90_000,
     );

@@ -1,6 +1,7 @@
 // API server faults, chosen by the seeded PRNG: dropped and stalled watches, forced 410s, 429/500/503 (with
 // Retry-After for 429 and 503) on a chosen slice of requests, added latency for a while, and restarts with and
-// without the watch history. The harness's own requests are spared (they carry the harness marker).
+// without the watch history (behind the fault proxy: every watch cut, and with history lost the next watches get
+// 410). The harness's own requests are spared (they carry the harness marker, or bypass the proxy).
 import type { RequestInfo } from '../../src/devserver/index.ts';
 import { plansResource } from './plan-history.ts';
 import type { Random } from './prng.ts';
@@ -64,7 +65,7 @@ export class FaultInjector {
   private failNext(status: 429 | 500 | 503): string {
     const { name, match } = this.matcher();
     const count = this.rng.int(1, 4);
-    this.world.server.faults.failNext({
+    this.world.api.faults.failNext({
       status,
       count,
       match,
@@ -74,7 +75,7 @@ export class FaultInjector {
   }
 
   inject(kind: FaultKind, step: number): void {
-    const faults = this.world.server.faults;
+    const faults = this.world.api.faults;
     let detail = '';
     switch (kind) {
       case 'watches dropped':
@@ -117,14 +118,14 @@ export class FaultInjector {
   /** Ends latency whose time is up. */
   tick(step: number): void {
     if (this.latencyUntil >= 0 && step >= this.latencyUntil) {
-      this.world.server.faults.clearLatency();
+      this.world.api.faults.clearLatency();
       this.latencyUntil = -1;
     }
   }
 
   /** The chaos is over: pending failures, latency and forced expiries go. (Stalled watches stay until noticed.) */
   calm(): void {
-    this.world.server.faults.reset();
+    this.world.api.faults.reset();
     this.latencyUntil = -1;
   }
 }

@@ -3,6 +3,7 @@
 // not degraded, and its cgroup files hold exactly the plan's values.
 import { canonicalJson } from '../../src/api/canonical-json.ts';
 import type { NodeIsolationPlan } from '../../src/api/plan.ts';
+import type { JsonObject } from '../../src/devserver/index.ts';
 import { transformNode, transformPlan, transformPod, transformPolicy } from '../../src/kube/transforms.ts';
 import { planNode } from '../../src/plan/plan-node.ts';
 import { choosePolicy } from '../../src/plan/select-policy.ts';
@@ -33,15 +34,33 @@ export function firstDifference(a: unknown, b: unknown, path = 'spec'): string {
   return path;
 }
 
+/** What the API server holds, read once per check. */
+interface Snapshot {
+  readonly policies: readonly JsonObject[];
+  readonly nodes: ReadonlyMap<string, JsonObject>;
+  readonly pods: readonly JsonObject[];
+  readonly plans: ReadonlyMap<string, JsonObject>;
+}
+
+async function snapshot(world: ChaosWorld): Promise<Snapshot> {
+  const byName = (items: JsonObject[]): Map<string, JsonObject> =>
+    new Map(items.map(i => [(i.metadata as { name?: string } | undefined)?.name ?? '?', i]));
+  return {
+    policies: await world.api.list(policiesResource),
+    nodes: byName(await world.api.list('nodes')),
+    pods: await world.api.list('pods'),
+    plans: byName(await world.api.list(plansResource)),
+  };
+}
+
 /** The plan the controller should have written for `node`, from the objects the API server holds now. */
-function plannedSpec(world: ChaosWorld, node: string, existing: NodeIsolationPlan | undefined): unknown {
-  const store = world.server.store;
-  const policies = store.list(policiesResource).flatMap(raw => transformPolicy(raw)?.policy ?? []);
-  const nodeObject = transformNode(store.get('nodes', '', node));
+function plannedSpec(state: Snapshot, node: string, existing: NodeIsolationPlan | undefined): unknown {
+  const policies = state.policies.flatMap(raw => transformPolicy(raw)?.policy ?? []);
+  const nodeObject = transformNode(state.nodes.get(node));
   if (!nodeObject) return undefined;
   const choice = choosePolicy(policies, nodeObject.metadata.labels ?? {});
   if (!choice.winner) return undefined;
-  const pods = store.list('pods').flatMap(raw => {
+  const pods = state.pods.flatMap(raw => {
     const pod = transformPod(raw);
     return pod?.spec.nodeName === node ? [pod] : [];
   });
@@ -66,10 +85,10 @@ function statusProblem(plan: NodeIsolationPlan): string | undefined {
   return undefined;
 }
 
-async function nodeViolations(world: ChaosWorld, slot: NodeSlot): Promise<Violation[]> {
+async function nodeViolations(state: Snapshot, slot: NodeSlot): Promise<Violation[]> {
   const node = slot.name;
-  const plan = transformPlan(world.server.store.get(plansResource, '', node));
-  const want = plannedSpec(world, node, plan);
+  const plan = transformPlan(state.plans.get(node));
+  const want = plannedSpec(state, node, plan);
   if (!plan)
     return want === undefined
       ? []
@@ -103,10 +122,10 @@ async function nodeViolations(world: ChaosWorld, slot: NodeSlot): Promise<Violat
 /** Everything that must hold once the system has settled; empty when it has. */
 export async function settledViolations(world: ChaosWorld): Promise<Violation[]> {
   const out: Violation[] = [];
-  for (const slot of world.nodes) out.push(...(await nodeViolations(world, slot)));
+  const state = await snapshot(world);
+  for (const slot of world.nodes) out.push(...(await nodeViolations(state, slot)));
   const known = new Set(world.nodes.map(n => n.name));
-  for (const raw of world.server.store.list(plansResource)) {
-    const name = (raw.metadata as { name?: string } | undefined)?.name ?? '?';
+  for (const name of state.plans.keys()) {
     if (!known.has(name))
       out.push({ kind: 'plan-unexpected', node: name, message: 'plan for an unknown node' });
   }

@@ -20,7 +20,9 @@ export type ViolationKind =
   | 'cgroup-mismatch'
   | 'kernel-exclusive'
   | 'tier'
-  | 'kernel-write';
+  | 'kernel-write'
+  | 'steady-writes'
+  | 'plan-history-gap';
 
 export interface Violation {
   readonly kind: ViolationKind;

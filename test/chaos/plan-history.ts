@@ -1,10 +1,12 @@
 // Every version of every NodeIsolationPlan spec the API server stored during a run. It listens to the dev server's
-// store, not to a watch: a watch under injected faults may legitimately skip versions (a relist after 410 folds
-// them into one), and the invariants must hold for each version the agents could have applied.
-import type { DevServer, StoredEvent } from '../../src/devserver/index.ts';
+// store (or, on a server the suite does not own, to a watch on the harness's own connection, which faults never
+// touch), not to the system's watches: a watch under injected faults may legitimately skip versions (a relist
+// after 410 folds them into one), and the invariants must hold for each version the agents could have applied.
+import type { JsonObject } from '../../src/devserver/index.ts';
 import { canonicalJson } from '../../src/api/canonical-json.ts';
+import type { ChaosApiServer, PlanChange } from './api-server.ts';
 
-export const plansResource = 'nodeisolationplans.nodeqos.io';
+export { plansResource } from './api-server.ts';
 
 export interface PlanVersion {
   readonly node: string;
@@ -15,7 +17,7 @@ export interface PlanVersion {
   readonly managers: readonly string[];
 }
 
-function managersOf(object: StoredEvent['object']): string[] {
+function managersOf(object: JsonObject): string[] {
   const fields = (object.metadata as { managedFields?: { manager?: string }[] } | undefined)?.managedFields;
   return [...new Set((fields ?? []).map(f => f.manager ?? '?'))];
 }
@@ -23,16 +25,18 @@ function managersOf(object: StoredEvent['object']): string[] {
 export class PlanHistory {
   readonly versions: PlanVersion[] = [];
   private readonly lastSpec = new Map<string, string>();
-  private readonly unsubscribe: () => void;
+  private stopped = false;
 
-  constructor(server: DevServer) {
-    this.unsubscribe = server.store.subscribe(event => {
-      this.record(event);
+  /** Starts recording; resolves once it is (on an external server, after the initial list). */
+  static async record(api: ChaosApiServer): Promise<PlanHistory> {
+    const history = new PlanHistory();
+    await api.onPlanChange(change => {
+      if (!history.stopped) history.add(change);
     });
+    return history;
   }
 
-  private record(event: StoredEvent): void {
-    if (event.resource !== plansResource) return;
+  private add(event: PlanChange): void {
     const node = (event.object.metadata as { name?: string } | undefined)?.name ?? '?';
     if (event.type === 'DELETED') {
       this.lastSpec.delete(node);
@@ -51,6 +55,6 @@ export class PlanHistory {
   }
 
   stop(): void {
-    this.unsubscribe();
+    this.stopped = true;
   }
 }

@@ -7,11 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { QoSClass } from '../../src/api/group.ts';
 import { errorMessage } from '../../src/kube/errors.ts';
-import { FaultInjector, faultWeights } from './fault-injector.ts';
+import { FaultInjector, faultWeights, type FaultKind } from './fault-injector.ts';
 import { settledViolations } from './final-state.ts';
 import { checkPlanVersions, type Violation } from './invariants.ts';
 import { Random } from './prng.ts';
 import { Workload } from './workload.ts';
+import type { ApiServerChoice } from './api-server.ts';
 import { ChaosWorld, type BrokenVariant, type NodeShape } from './world.ts';
 
 export interface ChaosOptions {
@@ -21,10 +22,22 @@ export interface ChaosOptions {
   readonly faults?: boolean;
   readonly variant?: BrokenVariant;
   readonly settleTimeoutMs?: number;
+  /** Default: the embedded dev server. */
+  readonly apiServer?: ApiServerChoice;
+  /** The chaos phase goes on until the workload has made at least this many pod events (creates + deletes). */
+  readonly minPodEvents?: number;
+  /** Pods churned per 'pod churn' step (default 1): more pod events per second of chaos. */
+  readonly podBurst?: number;
+  /** Faults injected right after the opening, whatever the seed, so a run is sure to meet them. */
+  readonly openingFaults?: readonly FaultKind[];
 }
 
 export interface ChaosReport {
   readonly seed: number;
+  readonly server: string;
+  readonly podEvents: number;
+  /** Plan writes by the controllers during the quiet window after settling (must be 0). */
+  readonly steadyWrites: number | undefined;
   readonly steps: number;
   readonly settled: boolean;
   readonly settleMs: number;
@@ -195,14 +208,24 @@ function nextAction(run: ChaosRun, options: ChaosOptions): Action {
 
 async function chaosPhase(run: ChaosRun, options: ChaosOptions): Promise<void> {
   const end = Date.now() + options.chaosMs;
-  while (Date.now() < end || (options.faults !== false && run.step < minSteps)) {
+  // However many pod events are asked for, a run that cannot make them in 10 minutes stops (the report says).
+  const hardEnd = Date.now() + Math.max(options.chaosMs, 600_000);
+  const morePods = (): boolean =>
+    run.workload.podEvents < (options.minPodEvents ?? 0) && Date.now() < hardEnd;
+  while (Date.now() < end || (options.faults !== false && run.step < minSteps) || morePods()) {
     run.step++;
     await sleep(run.rng.int(40, 160));
     run.faults.tick(run.step);
     await run.restartDue();
+    const forced = options.openingFaults?.[run.step - 1 - opening.length];
+    if (forced !== undefined && options.faults !== false) {
+      run.faults.inject(forced, run.step);
+      continue;
+    }
     const action = nextAction(run, options);
     try {
-      await run.act(action);
+      const repeat = action === 'pod churn' ? (options.podBurst ?? 1) : 1;
+      for (let i = 0; i < repeat; i++) await run.act(action);
     } catch (error) {
       // The harness is spared injected faults; anything failing here is worth seeing in the report.
       bump(run.workload.counts, `harness step failed (${action}): ${errorMessage(error).slice(0, 80)}`);
@@ -220,12 +243,38 @@ async function chaosThenCalm(run: ChaosRun, options: ChaosOptions): Promise<void
   await run.startAll();
 }
 
+/** Once settled, the controllers must not write a plan (or change a plan spec) for this long. */
+const quietMs = 2000;
+
+async function steadyState(world: ChaosWorld): Promise<{ writes: number; violations: Violation[] }> {
+  const writesBefore = await world.planWrites();
+  const versionsBefore = world.history.versions.length;
+  await sleep(quietMs);
+  const writes = (await world.planWrites()) - writesBefore;
+  const changed = world.history.versions.slice(versionsBefore);
+  const violations: Violation[] = [];
+  if (writes > 0)
+    violations.push({
+      kind: 'steady-writes',
+      node: '*',
+      message: `${writes} plan write(s) in ${quietMs} ms after the system settled`,
+    });
+  for (const version of changed)
+    violations.push({
+      kind: 'steady-writes',
+      node: version.node,
+      message: `plan spec changed @${version.resourceVersion} (by ${version.managers.join('+')}) after the system settled`,
+    });
+  return { writes, violations };
+}
+
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const world = await ChaosWorld.create({
     nodes: chaosNodes,
     controllers: options.variant === 'shared-exclusive-planner' ? 1 : 2,
     variant: options.variant,
     historyLimit: 40,
+    apiServer: options.apiServer,
   });
   try {
     const run = new ChaosRun(world, options.seed);
@@ -235,6 +284,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     if (initial.violations.length === 0) await chaosThenCalm(run, options);
     const final =
       initial.violations.length > 0 ? initial : await settle(world, options.settleTimeoutMs ?? 40_000);
+    const steady = final.violations.length === 0 ? await steadyState(world) : undefined;
+    const gaps =
+      world.api.planHistoryGaps === 0
+        ? []
+        : [
+            {
+              kind: 'plan-history-gap' as const,
+              node: '*',
+              message: `the plan record lost its place ${world.api.planHistoryGaps} time(s): versions may be missing`,
+            },
+          ];
     const writeViolations = world.nodes.flatMap(n =>
       n.writeViolations.map(message => ({ kind: 'kernel-write' as const, node: n.name, message })),
     );
@@ -249,10 +309,19 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     );
     return {
       seed: options.seed,
+      server: world.api.description,
+      podEvents: run.workload.podEvents,
+      steadyWrites: steady?.writes,
       steps: run.step,
       settled: final.violations.length === 0,
       settleMs: final.ms,
-      violations: [...final.violations, ...history, ...writeViolations],
+      violations: [
+        ...final.violations,
+        ...history,
+        ...writeViolations,
+        ...(steady?.violations ?? []),
+        ...gaps,
+      ],
       injected: run.faults.counts,
       kills: run.kills,
       workload: run.workload.counts,
@@ -275,7 +344,7 @@ export function formatReport(report: ChaosReport, chaosMs: number): string {
   const violations = report.violations.slice(0, 20).map(v => `    [${v.kind}] ${v.node}: ${v.message}`);
   const faultLog = report.violations.length === 0 ? [] : [`  fault log: ${report.faultLog.join('; ')}`];
   return [
-    `chaos seed ${report.seed}: ${(chaosMs / 1000).toFixed(0)} s, ${report.steps} steps; ${
+    `chaos seed ${report.seed} on ${report.server}: ${(chaosMs / 1000).toFixed(0)} s, ${report.steps} steps, ${report.podEvents} pod events; ${
       report.settled
         ? `settled ${(report.settleMs / 1000).toFixed(1)} s after the chaos stopped`
         : 'NOT SETTLED'
@@ -284,7 +353,7 @@ export function formatReport(report: ChaosReport, chaosMs: number): string {
     line('kills', report.kills),
     line('workload', report.workload),
     line('system reactions (warn/error log lines)', report.reactions),
-    `  checked: ${report.planVersions} plan versions, ${report.checkedWrites} agent writes against the kernel rules`,
+    `  checked: ${report.planVersions} plan versions, ${report.checkedWrites} agent writes against the kernel rules; plan writes in the ${quietMs} ms after settling: ${report.steadyWrites ?? 'not measured (not settled)'}`,
     `  violations: ${report.violations.length === 0 ? 'none' : report.violations.length}`,
     ...violations,
     ...faultLog,

@@ -12,11 +12,11 @@ import { plansPath, policiesPath } from '../../src/kube/sources.ts';
 import { transformPod } from '../../src/kube/transforms.ts';
 import { kubeQoSOf } from '../../src/plan/qos.ts';
 import { podCgroupDir } from './node-state.ts';
-import { plansResource } from './plan-history.ts';
+import { plansResource, policiesResource, type ChaosResource } from './api-server.ts';
 import type { Random } from './prng.ts';
 import type { ChaosWorld, NodeSlot } from './world.ts';
 
-export const policiesResource = 'nodeqospolicies.nodeqos.io';
+export { policiesResource } from './api-server.ts';
 export const policyNames = ['chaos-base', 'chaos-gold'] as const;
 
 export interface LivePod {
@@ -137,6 +137,8 @@ function guaranteed(cpu: string, memory: string): Resources {
 export class Workload {
   readonly pods: LivePod[] = [];
   readonly counts = new Map<string, number>();
+  /** Pods created and deleted: each one event on every pod watch. */
+  podEvents = 0;
   private readonly world: ChaosWorld;
   private readonly rng: Random;
   private serial = 0;
@@ -214,19 +216,23 @@ export class Workload {
       containers: pod.spec.containers.map(c => c.name),
     });
     this.pods.push(live);
+    this.podEvents++;
     this.count(`pod created (${qosClass})`);
     return live;
   }
 
   /** Deleted through the API; kubelet then removes the cgroup (renamed away first, so it vanishes at once). */
   async deletePod(pod: LivePod): Promise<void> {
-    await this.world.harness.request('DELETE', `/api/v1/namespaces/${pod.namespace}/pods/${pod.name}`);
+    await this.world.harness.request('DELETE', `/api/v1/namespaces/${pod.namespace}/pods/${pod.name}`, {
+      query: { gracePeriodSeconds: 0 },
+    });
     this.pods.splice(this.pods.indexOf(pod), 1);
     const trash = join(pod.node.sim.dir, 'removed');
     await mkdir(trash, { recursive: true });
     const gone = join(trash, pod.uid);
     await rename(podCgroupDir(pod.node.sim, pod.uid, pod.kubeQoS), gone);
     await rm(gone, { recursive: true, force: true });
+    this.podEvents++;
     this.count('pod deleted');
   }
 
@@ -261,7 +267,7 @@ export class Workload {
   /** Two editors read the same policy; one writes first, the other's PUT is stale: 409, re-read, retry. */
   async concurrentPolicyEdits(): Promise<void> {
     const name = this.rng.pick(policyNames);
-    const stale = this.world.server.store.get(policiesResource, '', name);
+    const stale = await this.world.api.get(policiesResource, name);
     if (!stale) return;
     await this.editPolicy();
     const edit = this.rng.pick(policyEdits)(this.rng);
@@ -274,7 +280,7 @@ export class Workload {
   /** Someone edits a node's plan by hand from a stale copy (409), then from a fresh one: the controller must undo it. */
   async tamperPlan(): Promise<void> {
     const node = this.rng.pick(this.world.nodes);
-    const stale = this.world.server.store.get(plansResource, '', node.name);
+    const stale = await this.world.api.get(plansResource, node.name);
     if (!stale) return;
     await this.world.harness.request('PATCH', `${plansPath}/${node.name}`, {
       body: { metadata: { labels: { 'chaos/touched': String(++this.serial) } } },
@@ -300,7 +306,7 @@ export class Workload {
     change: (object: Record<string, unknown>) => Record<string, unknown>,
   ): Promise<boolean> {
     let current: Record<string, unknown> | undefined = first;
-    const [resource, name] = path.startsWith(plansPath)
+    const [resource, name]: [ChaosResource, string] = path.startsWith(plansPath)
       ? [plansResource, path.slice(plansPath.length + 1)]
       : [policiesResource, path.slice(policiesPath.length + 1)];
     for (let attempt = 0; attempt < 3 && current; attempt++) {
@@ -313,7 +319,7 @@ export class Workload {
       } catch (error) {
         if (!isConflict(error)) throw error;
         this.count('409 conflict (stale write)');
-        current = this.world.server.store.get(resource, '', name);
+        current = await this.world.api.get(resource, name);
       }
     }
     return false;
@@ -321,7 +327,7 @@ export class Workload {
 
   async toggleNodeLabel(): Promise<void> {
     const node = this.rng.pick(this.world.nodes);
-    const labels = this.world.server.store.get('nodes', '', node.name)?.metadata as
+    const labels = (await this.world.api.get('nodes', node.name))?.metadata as
       { labels?: Record<string, string> } | undefined;
     const gold = labels?.labels?.tier === 'gold';
     await this.world.harness.request('PATCH', `/api/v1/nodes/${node.name}`, {

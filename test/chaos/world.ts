@@ -1,7 +1,8 @@
-// The system under chaos, in one process: the embedded API server, controller replicas with leader election, and
-// one agent per simulated node, each started, killed (no graceful release: the lease is abandoned, the agent's
+// The system under chaos, in one process: an API server (the embedded one, or a real kube-apiserver behind the
+// fault proxy; see api-server.ts), controller replicas with leader election, and one agent per simulated node, each started, killed (no graceful release: the lease is abandoned, the agent's
 // file system and API writes die mid-flight) and restarted on demand. Broken variants swap in a planner that
-// shares exclusive CPUs or an agent that never shrinks a cpuset, to show the invariants catch them.
+// shares exclusive CPUs, an agent that never shrinks a cpuset, or a controller that re-applies every plan on a
+// timer, to show the invariants catch them.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -18,18 +19,35 @@ import { formatCpuList, parseCpuList } from '../../src/api/cpulist.ts';
 import type { NodeIsolationPlan } from '../../src/api/plan.ts';
 import { Controller } from '../../src/controller/controller.ts';
 import { kubeEventRecorder } from '../../src/controller/events.ts';
-import { controllerMetrics } from '../../src/controller/metrics.ts';
-import { runController } from '../../src/controller/run-controller.ts';
+import { controllerMetrics, type ControllerMetrics } from '../../src/controller/metrics.ts';
+import { runController, type RunningController } from '../../src/controller/run-controller.ts';
+import { transformPlan } from '../../src/kube/transforms.ts';
 import { createSimulatedNode, type SimulatedNode } from '../../src/demo/simulated-node.ts';
-import { startDevServer, type DevServer, type RequestInfo } from '../../src/devserver/index.ts';
+import type { RequestInfo } from '../../src/devserver/index.ts';
+import { isConflict, isNotFound } from '../../src/kube/errors.ts';
 import { KubeHttp, type RequestOptions } from '../../src/kube/http.ts';
-import { agentPlanSource, nodeSource, planSource, podSource, policySource } from '../../src/kube/sources.ts';
+import {
+  agentPlanSource,
+  nodeSource,
+  planSource,
+  plansPath,
+  podSource,
+  policiesPath,
+  policySource,
+} from '../../src/kube/sources.ts';
+import {
+  harnessRetrying,
+  openApiServer,
+  plansResource,
+  type ApiServerChoice,
+  type ChaosApiServer,
+} from './api-server.ts';
 import { kubeWriter, type ClusterWriter } from '../../src/kube/writers.ts';
 import { KernelFs } from './kernel-fs.ts';
 import type { KernelLimits } from './kernel-rules.ts';
 import { PlanHistory } from './plan-history.ts';
 
-export type BrokenVariant = 'union-cpusets-agent' | 'shared-exclusive-planner';
+export type BrokenVariant = 'union-cpusets-agent' | 'shared-exclusive-planner' | 'resync-writing-controller';
 
 /** Query parameter on the harness's own requests (the dev server ignores it): injected faults spare them. */
 const harnessMarker = 'nodeqos-chaos-harness';
@@ -61,23 +79,48 @@ export class LogTally {
   }
 }
 
-/** The harness's own client: every request carries the marker, and fails loudly with the status. */
+/**
+ * The harness's own client: on the dev server every request carries the marker (faults spare it); on another
+ * server it has its own connection, past the fault proxy. It fails loudly with the status.
+ */
 export class HarnessClient {
   private readonly http: KubeHttp;
+  private readonly mark: boolean;
 
-  constructor(server: DevServer) {
-    this.http = new KubeHttp(server.kubeConfig());
+  constructor(api: ChaosApiServer) {
+    this.http = new KubeHttp(api.harnessKubeConfig());
+    this.mark = api.marksHarnessRequests;
   }
 
   request<T>(
-    method: 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
     path: string,
     options: RequestOptions = {},
   ): Promise<T> {
-    return this.http.request<T>(method, path, {
-      ...options,
-      query: { ...options.query, [harnessMarker]: 1 },
-    });
+    return harnessRetrying(() =>
+      this.http.request<T>(method, path, {
+        ...options,
+        query: this.mark ? { ...options.query, [harnessMarker]: 1 } : options.query,
+      }),
+    );
+  }
+
+  /** Creates, or leaves alone what already exists (409); `ifServed`: a server without the resource (404) is fine. */
+  async ensure(path: string, body: object, ifServed = false): Promise<void> {
+    try {
+      await this.request('POST', path, { body });
+    } catch (error) {
+      if (!isConflict(error) && !(ifServed && isNotFound(error))) throw error;
+    }
+  }
+
+  /** Deletes at once (no grace period: no kubelet will confirm a pod's end); absent is fine. */
+  async remove(path: string): Promise<void> {
+    try {
+      await this.request('DELETE', path, { query: { gracePeriodSeconds: 0 } });
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
   }
 }
 
@@ -146,9 +189,16 @@ export interface NodeSlot {
   checkedWrites: number;
 }
 
+export interface RunningReplica {
+  kill(): Promise<void>;
+  stop(): Promise<void>;
+  /** Plan writes (result `written`) this instance made. */
+  planWrites(): Promise<number>;
+}
+
 export interface ControllerSlot {
   readonly name: string;
-  running: { kill(): Promise<void>; stop(): Promise<void> } | undefined;
+  running: RunningReplica | undefined;
   starts: number;
 }
 
@@ -162,12 +212,18 @@ export interface WorldOptions {
   readonly nodes: readonly NodeShape[];
   readonly controllers: number;
   readonly variant?: BrokenVariant | undefined;
-  /** Small, so resuming watches also meet 410 Expired now and then. */
+  /** Small, so resuming watches also meet 410 Expired now and then (embedded server only). */
   readonly historyLimit: number;
+  /** Default: the embedded server with historyLimit. */
+  readonly apiServer?: ApiServerChoice | undefined;
 }
 
+/** The objects a run creates, by name, so a run on a server it does not own can clear them before and after. */
+const chaosNodePrefix = 'chaos-';
+const chaosNamespaces = ['default', 'batch'];
+
 export class ChaosWorld {
-  readonly server: DevServer;
+  readonly api: ChaosApiServer;
   readonly harness: HarnessClient;
   readonly history: PlanHistory;
   readonly tally = new LogTally();
@@ -176,11 +232,16 @@ export class ChaosWorld {
   readonly variant: BrokenVariant | undefined;
   private readonly dir: string;
 
-  private constructor(server: DevServer, dir: string, nodes: NodeSlot[], options: WorldOptions) {
-    this.server = server;
+  private constructor(
+    { api, history }: { api: ChaosApiServer; history: PlanHistory },
+    dir: string,
+    nodes: NodeSlot[],
+    options: WorldOptions,
+  ) {
+    this.api = api;
     this.dir = dir;
-    this.harness = new HarnessClient(server);
-    this.history = new PlanHistory(server);
+    this.harness = new HarnessClient(api);
+    this.history = history;
     this.nodes = nodes;
     this.variant = options.variant;
     this.controllers = Array.from({ length: options.controllers }, (_, i) => ({
@@ -192,7 +253,11 @@ export class ChaosWorld {
 
   static async create(options: WorldOptions): Promise<ChaosWorld> {
     const dir = await mkdtemp(join(tmpdir(), 'nodeqos-chaos-'));
-    const server = await startDevServer({ historyLimit: options.historyLimit });
+    const api = await openApiServer(
+      options.apiServer ?? { kind: 'embedded', historyLimit: options.historyLimit },
+    );
+    if (api.external) await prepareExternal(new HarnessClient(api));
+    const history = await PlanHistory.record(api);
     const nodes: NodeSlot[] = [];
     for (const shape of options.nodes) {
       const sim = await createSimulatedNode(join(dir, shape.name), shape.cpus, shape.numaNodes);
@@ -206,7 +271,7 @@ export class ChaosWorld {
         checkedWrites: 0,
       });
     }
-    return new ChaosWorld(server, dir, nodes, options);
+    return new ChaosWorld({ api, history }, dir, nodes, options);
   }
 
   get logger(): Logger {
@@ -222,7 +287,7 @@ export class ChaosWorld {
       return;
     }
     const running = runController({
-      kubeConfig: this.server.kubeConfig(),
+      kubeConfig: this.api.systemKubeConfig(),
       logger: this.logger,
       identity,
       debounceMs: 50,
@@ -235,18 +300,41 @@ export class ChaosWorld {
         retryPeriodMs: 300,
       },
     });
+    const resync = this.variant === 'resync-writing-controller' ? this.resyncWrites(running) : undefined;
     slot.running = {
       // A crash: the lease is not released, so a standby waits for it to expire.
       kill: async () => {
+        clearInterval(resync);
         running.elector?.abandon();
         await running.controller.stop();
       },
-      stop: () => running.stop(),
+      stop: () => {
+        clearInterval(resync);
+        return running.stop();
+      },
+      planWrites: () => writtenPlans(running.metrics),
     };
   }
 
-  private brokenController(): { kill(): Promise<void>; stop(): Promise<void> } {
-    const http = new KubeHttp(this.server.kubeConfig());
+  /** A broken controller: while leading, it re-applies every stored plan unchanged every 500 ms (a resync that writes). */
+  private resyncWrites(running: RunningController): NodeJS.Timeout {
+    const writer = kubeWriter(new KubeHttp(this.api.systemKubeConfig()));
+    return setInterval(() => {
+      if (running.elector?.isLeader !== true) return;
+      void (async () => {
+        for (const slot of this.nodes) {
+          const plan = transformPlan(await this.api.get(plansResource, slot.name));
+          if (!plan) continue;
+          await writer.applyPlan(plan);
+          running.metrics.planWrites.inc({ result: 'written' });
+        }
+      })().catch(() => undefined);
+    }, 500);
+  }
+
+  private brokenController(): RunningReplica {
+    const http = new KubeHttp(this.api.systemKubeConfig());
+    const metrics = controllerMetrics();
     const controller = new Controller(
       {
         policies: policySource(http),
@@ -261,13 +349,24 @@ export class ChaosWorld {
         maxWaitMs: 250,
         stallMs: 3000,
         logger: this.logger,
-        metrics: controllerMetrics(),
+        metrics,
         events: kubeEventRecorder(http, 'nodeqos-controller', this.logger),
       },
     );
     controller.startInformers();
     controller.startLeading();
-    return { kill: () => controller.stop(), stop: () => controller.stop() };
+    return {
+      kill: () => controller.stop(),
+      stop: () => controller.stop(),
+      planWrites: () => writtenPlans(metrics),
+    };
+  }
+
+  /** Plan writes by the controller instances running now. */
+  async planWrites(): Promise<number> {
+    let sum = 0;
+    for (const slot of this.controllers) sum += (await slot.running?.planWrites()) ?? 0;
+    return sum;
   }
 
   async killController(slot: ControllerSlot): Promise<void> {
@@ -297,7 +396,7 @@ export class ChaosWorld {
       backoffBaseMs: 200,
       backoffMaxMs: 2000,
     });
-    const http = new KubeHttp(this.server.kubeConfig());
+    const http = new KubeHttp(this.api.systemKubeConfig());
     const status = { killed: false };
     const writeStatus = planStatusWriter(http, slot.name);
     const cache = new KillablePlanCache(sim.stateDir);
@@ -356,7 +455,67 @@ export class ChaosWorld {
       await running?.stop();
     }
     this.history.stop();
-    await this.server.close();
-    await rm(this.dir, { recursive: true, force: true });
+    try {
+      if (this.api.external) await clearExternal(this.harness);
+    } finally {
+      await this.api.close();
+      await rm(this.dir, { recursive: true, force: true });
+    }
+  }
+}
+
+async function writtenPlans(metrics: ControllerMetrics): Promise<number> {
+  const metric = await metrics.planWrites.get();
+  return metric.values.filter(v => v.labels.result === 'written').reduce((sum, v) => sum + v.value, 0);
+}
+
+/** Everything a run creates on a server it does not own, from an earlier run that died or from this one. */
+async function clearExternal(harness: HarnessClient): Promise<void> {
+  const names = async (path: string): Promise<{ name: string; namespace?: string }[]> =>
+    (
+      (await harness.request<{ items?: { metadata: { name: string; namespace?: string } }[] }>('GET', path))
+        .items ?? []
+    ).map(i => i.metadata);
+  for (const plan of await names(plansPath)) await harness.remove(`${plansPath}/${plan.name}`);
+  for (const policy of await names(policiesPath))
+    if (policy.name.startsWith(chaosNodePrefix)) await harness.remove(`${policiesPath}/${policy.name}`);
+  for (const namespace of chaosNamespaces)
+    for (const pod of await names(`/api/v1/namespaces/${namespace}/pods`))
+      await harness.remove(`/api/v1/namespaces/${namespace}/pods/${pod.name}`);
+  for (const node of await names('/api/v1/nodes'))
+    if (node.name.startsWith(chaosNodePrefix)) await harness.remove(`/api/v1/nodes/${node.name}`);
+  await harness.remove(`/apis/coordination.k8s.io/v1/namespaces/default/leases/${leaseName}`);
+}
+
+/**
+ * A server the suite does not own: the CRDs must be served (the kube-apiserver harness applies crds/), leftovers of
+ * an earlier run go, and the namespaces and their default ServiceAccounts exist (no controller-manager makes them,
+ * and pod admission wants the account).
+ */
+async function prepareExternal(harness: HarnessClient): Promise<void> {
+  try {
+    await harness.request('GET', policiesPath);
+  } catch (error) {
+    throw new Error(
+      `the API server does not serve NodeQoSPolicy (${error instanceof Error ? error.message : String(error)}): apply crds/ first`,
+      { cause: error },
+    );
+  }
+  await clearExternal(harness);
+  for (const namespace of chaosNamespaces) {
+    await harness.ensure('/api/v1/namespaces', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: namespace },
+    });
+    await harness.ensure(
+      `/api/v1/namespaces/${namespace}/serviceaccounts`,
+      {
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        metadata: { name: 'default', namespace },
+      },
+      true,
+    );
   }
 }

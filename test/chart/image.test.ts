@@ -1,25 +1,27 @@
-// The Dockerfile cannot be built here (no registry for base images), so it is linted: pinned bases, a non-root
-// user, no downloads, production dependencies only, and an import graph the production image can satisfy.
-import { existsSync, readFileSync } from 'node:fs';
+// The Containerfile and what it copies, checked without building (the container tests in test/image/ build and
+// run it): one stage FROM scratch over the staged root filesystem, nothing run at build time (there is no shell
+// in the image), a numeric non-root user, the entrypoint the compiled CLI lands at, and an image reference
+// and entrypoint the chart agrees with. Then the import graph the compiled CLI loads.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, test } from 'vitest';
-import { repoRoot } from './helm.ts';
+import { parse } from 'yaml';
+import { helmTemplate, parseManifests, repoRoot } from './helm.ts';
 
 interface Instruction {
   keyword: string;
   args: string;
-  stage: number;
 }
 
-/** Dockerfile instructions with line continuations joined and comments dropped. */
-function parseDockerfile(text: string): Instruction[] {
+/** Containerfile instructions with line continuations joined and comments dropped. */
+function parseContainerfile(text: string): Instruction[] {
   const logical: string[] = [];
   let pending = '';
   for (const raw of text.split('\n')) {
     const line = raw.trim();
-    if (pending === '' && (line === '' || line.startsWith('#'))) continue;
-    if (line.startsWith('#')) continue;
+    if (line === '' || line.startsWith('#')) continue;
     if (line.endsWith('\\')) {
       pending += `${line.slice(0, -1)} `;
       continue;
@@ -27,96 +29,102 @@ function parseDockerfile(text: string): Instruction[] {
     logical.push(pending + line);
     pending = '';
   }
-  let stage = -1;
   return logical.map(line => {
     const [keyword = '', ...rest] = line.split(/\s+/);
-    const upper = keyword.toUpperCase();
-    if (upper === 'FROM') stage++;
-    return { keyword: upper, args: rest.join(' '), stage };
+    return { keyword: keyword.toUpperCase(), args: rest.join(' ') };
   });
 }
 
-const dockerfile = parseDockerfile(readFileSync(join(repoRoot, 'Dockerfile'), 'utf8'));
-const lastStage = Math.max(...dockerfile.map(i => i.stage));
-const argDefaults = new Map(
-  dockerfile
-    .filter(i => i.keyword === 'ARG' && i.args.includes('='))
-    .map(i => [i.args.slice(0, i.args.indexOf('=')), i.args.slice(i.args.indexOf('=') + 1)] as const),
-);
+const containerfile = parseContainerfile(readFileSync(join(repoRoot, 'Containerfile'), 'utf8'));
+const values = parse(readFileSync(join(repoRoot, 'charts', 'nodeqos', 'values.yaml'), 'utf8')) as {
+  image: { repository: string; tag: string; digest: string };
+  controller: { podSecurityContext: { runAsUser: number; runAsGroup: number } };
+};
+const chart = parse(readFileSync(join(repoRoot, 'charts', 'nodeqos', 'Chart.yaml'), 'utf8')) as {
+  appVersion: string;
+};
+const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+  version: string;
+  scripts: Record<string, string>;
+  dependencies: Record<string, string>;
+};
+const entrypoint = ['/usr/local/bin/node', '/app/dist/cli/main.js'];
 
-function expand(value: string): string {
-  return value.replace(/\$\{(\w+)\}|\$(\w+)/g, (_, a: string | undefined, b: string | undefined) => {
-    const name = a ?? b ?? '';
-    const found = argDefaults.get(name);
-    if (found === undefined) throw new Error(`Dockerfile uses $${name} without an ARG default`);
-    return found;
-  });
+function only(keyword: string): Instruction[] {
+  return containerfile.filter(i => i.keyword === keyword);
 }
 
-function copySources(instruction: Instruction): string[] {
-  const words = instruction.args.split(/\s+/).filter(w => !w.startsWith('--'));
-  return words.slice(0, -1);
-}
-
-describe('Dockerfile', () => {
-  test('every base image is pinned by full version or digest', () => {
-    const froms = dockerfile.filter(i => i.keyword === 'FROM');
-    const aliases = new Set(froms.map(f => /\bAS\s+(\S+)/i.exec(f.args)?.[1]).filter(a => a !== undefined));
-    expect(froms.length).toBeGreaterThanOrEqual(2);
-    for (const from of froms) {
-      const image = expand(from.args.split(/\s+/)[0] ?? '');
-      if (aliases.has(image)) continue;
-      const pinnedTag = /^[\w./-]+:\d+\.\d+\.\d+[\w.-]*$/.test(image);
-      const pinnedDigest = /@sha256:[a-f0-9]{64}$/.test(image);
-      expect(pinnedTag || pinnedDigest, image).toBe(true);
-      expect(image).not.toMatch(/:latest\b/);
-      expect(image).toMatch(/^node:24\./);
-    }
+describe('Containerfile', () => {
+  test('one stage, FROM scratch: nothing comes from a registry', () => {
+    expect(only('FROM').map(f => f.args)).toEqual(['scratch']);
   });
 
-  test('the final stage runs as a non-root user', () => {
-    const users = dockerfile.filter(i => i.keyword === 'USER' && i.stage === lastStage);
-    const user = users.at(-1)?.args.split(':')[0];
-    expect(user).toBeDefined();
-    expect(user).toMatch(/^[1-9]\d*$/); // numeric, so the kubelet can enforce runAsNonRoot
+  test('nothing runs at build time and nothing is downloaded: COPY of the staged rootfs only', () => {
+    expect(only('RUN')).toEqual([]);
+    expect(only('ADD')).toEqual([]);
+    expect(only('COPY').map(c => c.args)).toEqual(['.image/rootfs/ /']);
   });
 
-  test('nothing is downloaded outside the package managers', () => {
-    const adds = dockerfile.filter(i => i.keyword === 'ADD');
-    expect(adds.filter(a => /https?:\/\/|git@/.test(a.args))).toEqual([]);
-    expect(adds).toEqual([]); // COPY only: ADD also unpacks archives implicitly
-    const runs = dockerfile.filter(i => i.keyword === 'RUN').map(r => r.args);
-    expect(runs.filter(r => /\b(curl|wget)\b/.test(r))).toEqual([]);
-  });
-
-  test('production dependencies come from the lockfile: npm ci --omit=dev, never npm install', () => {
-    const runs = dockerfile.filter(i => i.keyword === 'RUN').map(r => r.args);
-    expect(runs.some(r => /\bnpm ci\b/.test(r) && r.includes('--omit=dev'))).toBe(true);
-    expect(runs.filter(r => /\bnpm (install|i)\b/.test(r))).toEqual([]);
-  });
-
-  test('the image holds the manifest, the lockfile, src/ and crds/, and starts the CLI', () => {
-    const copied = dockerfile
-      .filter(i => i.keyword === 'COPY' && i.stage === lastStage && !i.args.includes('--from'))
-      .flatMap(copySources);
-    expect(copied.sort()).toEqual(['crds', 'package-lock.json', 'package.json', 'src']);
-    const entrypoint = dockerfile.filter(i => i.keyword === 'ENTRYPOINT').at(-1);
-    expect(JSON.parse(entrypoint?.args ?? 'null')).toEqual(['node', '/app/src/cli/main.ts']);
-    expect(existsSync(join(repoRoot, 'src', 'cli', 'main.ts'))).toBe(true);
-  });
-
-  test('.dockerignore is an allow-list of exactly what COPY needs', () => {
+  test('.dockerignore lets exactly the staged rootfs into the build context', () => {
     const lines = readFileSync(join(repoRoot, '.dockerignore'), 'utf8')
       .split('\n')
       .map(l => l.trim())
       .filter(l => l !== '' && !l.startsWith('#'));
-    expect(lines[0]).toBe('*');
-    const allowed = lines.filter(l => l.startsWith('!')).map(l => l.slice(1).replace(/\/$/, ''));
-    const needed = dockerfile
-      .filter(i => i.keyword === 'COPY' && !i.args.includes('--from'))
-      .flatMap(copySources)
-      .map(s => s.replace(/\/$/, ''));
-    expect([...new Set(allowed)].sort()).toEqual([...new Set(needed)].sort());
+    expect(lines).toEqual(['*', '!.image/rootfs/']);
+  });
+
+  test("runs as the controller's numeric non-root uid by default", () => {
+    const user = only('USER').at(-1)?.args;
+    const { runAsUser, runAsGroup } = values.controller.podSecurityContext;
+    expect(user).toBe(`${runAsUser}:${runAsGroup}`);
+    expect(runAsUser).toBeGreaterThan(0);
+  });
+
+  test('the entrypoint is node running the compiled CLI, where tsconfig.build.json puts it', () => {
+    expect(JSON.parse(only('ENTRYPOINT').at(-1)?.args ?? 'null')).toEqual(entrypoint);
+    const build = JSON.parse(readFileSync(join(repoRoot, 'tsconfig.build.json'), 'utf8')) as {
+      compilerOptions: { rootDir: string; outDir: string };
+    };
+    expect(build.compilerOptions).toMatchObject({ rootDir: 'src', outDir: 'dist' });
+    expect(manifest.scripts.build).toBe('tsc -p tsconfig.build.json');
+  });
+
+  test('the stage script builds with npm run build and installs production dependencies from the lockfile', () => {
+    const script = readFileSync(join(repoRoot, 'scripts', 'stage-image.sh'), 'utf8');
+    expect(script).toMatch(/npm run --silent build/);
+    expect(script).toMatch(/npm ci --omit=dev/);
+    expect(script).not.toMatch(/\bnpm (install|i)\b/);
+    expect(script).not.toMatch(/\b(curl|wget)\b/);
+  });
+});
+
+describe('the chart and the image agree', () => {
+  test('scripts/run image tags the reference the chart pulls by default: repository:appVersion', () => {
+    expect(chart.appVersion).toBe(manifest.version);
+    expect(values.image.tag).toBe('');
+    expect(values.image.digest).toBe('');
+    const printed = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'chart-image.ts')], {
+      encoding: 'utf8',
+    });
+    expect(printed.stdout.trim()).toBe(`${values.image.repository}:${chart.appVersion}`);
+    const rendered = parseManifests(helmTemplate().stdout);
+    const podSpecs = rendered
+      .filter(m => m.kind === 'Deployment' || m.kind === 'DaemonSet')
+      .map(
+        m =>
+          (
+            m as unknown as {
+              spec: { template: { spec: { containers: { image: string; command?: unknown }[] } } };
+            }
+          ).spec.template.spec,
+      );
+    expect(podSpecs).toHaveLength(2);
+    for (const pod of podSpecs)
+      for (const container of pod.containers) {
+        expect(container.image).toBe(printed.stdout.trim());
+        // No command: the image's entrypoint runs, with the chart's args after it.
+        expect(container.command).toBeUndefined();
+      }
   });
 });
 
@@ -166,12 +174,9 @@ function importGraph(entry: string): { files: Set<string>; packages: Map<string,
 }
 
 describe('what the production image loads', () => {
-  const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
-    dependencies: Record<string, string>;
-  };
   const graph = importGraph(join(repoRoot, 'src', 'cli', 'main.ts'));
 
-  test('every file the CLI loads is under src/ (the only sources the image copies)', () => {
+  test('every file the CLI loads is under src/ (compiled to dist/, the only code the image holds)', () => {
     const outside = [...graph.files].map(f => relative(repoRoot, f)).filter(f => !f.startsWith('src/'));
     expect(outside).toEqual([]);
     expect(graph.files.size).toBeGreaterThan(5);

@@ -38,7 +38,7 @@ describe('nodeqos agent --once', () => {
     expect(once.code).toBe(0);
     expect(once.stdout).toMatch(/^trading\/matcher\s+applied\s+\d+\s+\d+\s+-\s+-$/m);
     expect(once.stdout).toMatch(/^status: applied$/m);
-    expect(once.stdout).toMatch(/BE tier quota at pressure 70: 59375 us per 100000 us/);
+    expect(once.stdout).toMatch(/BE tier quota \(pressure 70\): 59375 us per 100000 us/);
     const podDir = join(node, 'cgroup', 'kubepods', 'pod6f1c2b9e-1d2a-4c3b-9e8f-0a1b2c3d4e01');
     expect(readFileSync(join(podDir, 'cpuset.cpus'), 'utf8').trim()).toBe('2-5');
     expect(readFileSync(join(podDir, 'cpu.max'), 'utf8').trim()).toBe('400000 100000');
@@ -48,7 +48,23 @@ describe('nodeqos agent --once', () => {
 
     const again = runCli(['agent', '--once', '--plan', planFile, '--log-level', 'warn', ...roots]);
     expect(again.stdout).toMatch(/^trading\/matcher\s+applied\s+0\s+\d+\s+-\s+-$/m);
-  });
+
+    // A plan with no BE pod lifts the quota an earlier --pressure run left on the tier.
+    const empty = JSON.parse(plan.stdout) as { spec: { pods: unknown[] } };
+    empty.spec.pods = [];
+    const emptyFile = join(dir, 'empty.json');
+    writeFileSync(emptyFile, JSON.stringify(empty));
+    const lifted = runCli(['agent', '--once', '--plan', emptyFile, '--log-level', 'warn', ...roots]);
+    expect(lifted.stdout).toMatch(/BE tier quota \(no BE pod in the plan\): unlimited/);
+    expect(readFileSync(join(node, 'cgroup', 'kubepods', 'besteffort', 'cpu.max'), 'utf8').trim()).toBe(
+      'max 100000',
+    );
+    // The pods that left the plan got their kubelet values back; --restore then has nothing left to do.
+    expect(readFileSync(join(podDir, 'cpuset.cpus'), 'utf8').trim()).toBe('');
+    const restore = runCli(['agent', '--restore', '--log-level', 'warn', ...roots]);
+    expect(restore.code).toBe(0);
+    expect(restore.stdout).toMatch(/BE tier quota: unlimited/);
+  }, 120_000);
 
   it('refuses a plan for another node with exit 1 and changes nothing', () => {
     const dir = mkdtempSync(join(tmpdir(), 'nodeqos-once-'));

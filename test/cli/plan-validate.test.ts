@@ -114,14 +114,14 @@ describe('nodeqos validate', () => {
     writeFileSync(join(dir, 'bad.yaml'), 'spec: [unclosed\n');
     const result = runCli(['validate', join(dir, 'bad.yaml')]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^nodeqos: .*bad\.yaml:\d+: malformed YAML\/JSON/);
+    expect(result.stderr).toMatch(/^nodeqos: .*bad\.yaml:\d+:\d+: malformed YAML\/JSON/);
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('reports a missing file clearly', () => {
     const result = runCli(['validate', join(repoRoot, 'does-not-exist.yaml')]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/does-not-exist\.yaml: cannot read \(ENOENT\)/);
+    expect(result.stderr).toBe(`nodeqos: ${join(repoRoot, 'does-not-exist.yaml')}: cannot read (ENOENT)\n`);
   });
 });
 

@@ -4,10 +4,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Condition } from '../../src/api/meta.ts';
 import { runController, type RunningController } from '../../src/controller/run-controller.ts';
 import { startDevServer, type DevServer } from '../../src/devserver/index.ts';
+import { plansPath } from '../../src/kube/sources.ts';
+import { transformPlan } from '../../src/kube/transforms.ts';
 import { TestCluster } from '../support/cluster.ts';
 import { eventually } from '../support/eventually.ts';
 
 const logger = pino({ level: 'silent' });
+const plansResource = 'nodeisolationplans.nodeqos.io';
 let server: DevServer;
 let cluster: TestCluster;
 const running: RunningController[] = [];
@@ -224,6 +227,67 @@ describe('controller', () => {
     const restarts = await c.metrics.informerRestarts.get();
     expect(restarts.values.reduce((sum, v) => sum + v.value, 0)).toBeGreaterThan(0);
   }, 60_000);
+
+  it('a plan edited into a shape this build rejects is rewritten; a rewrite that cannot help is not repeated', async () => {
+    await cluster.node('n1');
+    await cluster.policy('p', {});
+    await cluster.pod('lse', 'n1', { qos: 'LSE', cpu: '2' });
+    await cluster.pod('ls', 'n1', { cpu: '1' });
+    const c = start();
+    const good = await eventually(async () => {
+      const p = await cluster.plan('n1');
+      expect(p?.spec.pods).toHaveLength(2);
+      return p;
+    });
+    await c.controller.idle();
+    const stored = (): Record<string, unknown> => {
+      const object = server.store.get(plansResource, '', 'n1');
+      if (!object) throw new Error('plan n1 is gone');
+      return structuredClone(object);
+    };
+    const restored = async (): Promise<void> => {
+      await eventually(() => {
+        const plan = transformPlan(stored());
+        expect(plan?.spec).toEqual(good?.spec);
+      });
+    };
+    const writesBefore = await writes(c);
+
+    // Through the API: "3-1" passes the CRD's pattern but is no CPU list, so this build's schema rejects the plan.
+    await cluster.http.request('PATCH', `${plansPath}/n1`, {
+      body: [{ op: 'replace', path: '/spec/pods/0/cpu/cpuset', value: '3-1' }],
+      contentType: 'application/json-patch+json',
+      query: { fieldManager: 'hand-edit' },
+    });
+    await restored();
+    await eventually(async () => expect(await writes(c)).toBe(writesBefore + 1));
+
+    // Straight into storage, past a CRD that would refuse it (as an older CRD would have let it in).
+    const edited = stored() as { spec: { pods: { oomScoreAdj: number }[] } };
+    const first = edited.spec.pods[0];
+    if (first) first.oomScoreAdj = 5000;
+    server.store.update(plansResource, edited);
+    await restored();
+    await eventually(async () => expect(await writes(c)).toBe(writesBefore + 2));
+
+    // A status this build rejects: rewriting the spec cannot fix it. One rewrite, then failures with backoff.
+    const versions: string[] = [];
+    const unsubscribe = server.store.subscribe(event => {
+      if (event.resource === plansResource) versions.push(String(event.resourceVersion));
+    });
+    try {
+      server.store.update(plansResource, { ...stored(), status: { appliedGeneration: -3 } });
+      await eventually(async () => {
+        const failed = (await c.metrics.planWrites.get()).values.find(v => v.labels.result === 'failed');
+        expect(failed?.value).toBeGreaterThan(0);
+      });
+      await new Promise(resolve => setTimeout(resolve, 1500));
+      // Our edit, and at most the one rewrite: no write loop.
+      expect(versions.length).toBeLessThanOrEqual(2);
+    } finally {
+      unsubscribe();
+    }
+  });
 
   it('leader election: one of two replicas writes; the other takes over within the lease duration', async () => {
     await cluster.node('n1');

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeAgent } from '../../src/agent/apply-plan.ts';
 import { cpusetPolicies, kubeQoSClasses, qosClasses } from '../../src/api/group.ts';
 import { planSchema } from '../../src/api/plan.ts';
+import { keepReport } from '../support/report-file.ts';
 import { fuzzAsync, fuzzSettings } from './support/config.ts';
 import { GuardedFs } from './support/guarded-fs.ts';
 import { hostileNumber, hostileValue, prototypeIsClean } from './support/hostile.ts';
@@ -301,7 +302,7 @@ describe('fuzz: agent plan intake', () => {
       // Every path is exercised in bulk: refusals, the node check, and plans that really write.
       expect(outcomes.refused).toBeGreaterThan(settings.numRuns / 10);
       expect(outcomes.otherNode).toBeGreaterThan(settings.numRuns / 100);
-      console.log(`plan intake outcomes: ${JSON.stringify(outcomes)}`);
+      keepReport('fuzz-plan-intake-outcomes', `plan intake outcomes: ${JSON.stringify(outcomes)}`);
       expect(outcomes.written).toBeGreaterThan(settings.numRuns / 10);
     },
     settings.timeoutMs,

@@ -33,6 +33,7 @@ function flakySource(failures: number): InformerSource<Item> & { lists: number }
     },
     transform: (raw: unknown) => raw as Item,
     key: (item: Item) => item.name,
+    rawKey: (raw: unknown) => (raw as Item).name,
     resourceVersionOf: (item: Item) => item.rv,
   };
   return source;

@@ -7,7 +7,7 @@ import type { NodeIsolationPlan } from '../../api/plan.ts';
 import type { Topology } from '../../api/topology.ts';
 import { canonicalJson } from '../../api/canonical-json.ts';
 import { errorMessage } from '../../kube/errors.ts';
-import { Informer, type InformerSource } from '../../kube/informer.ts';
+import type { Informer, InformerSource } from '../../kube/informer.ts';
 import type { CachedPlan, CachedPod, InvalidPlan } from '../../kube/transforms.ts';
 import type { NodeAgent, PlanApplyReport, PlanRefused } from '../apply-plan.ts';
 import type { SamplerFor } from '../suppress/samplers/select.ts';
@@ -16,9 +16,13 @@ import { planStatus, type PlanStatus } from './plan-status.ts';
 import { StatusPublisher } from './status-publisher.ts';
 import { SuppressRunner } from './suppress-runner.ts';
 import { StepClock, type RuntimeHealth } from './step-clock.ts';
+import { provisionalPods } from '../../plan/provisional-pods.ts';
+import type { CgroupWatcherOptions } from '../watch/cgroup-watcher.ts';
+import { CgroupTrigger } from './cgroup-trigger.ts';
+import { runtimeInformers } from './informers.ts';
+import { applyNetwork } from './network.ts';
 
 export type { RuntimeHealth };
-import { provisionalPods } from '../../plan/provisional-pods.ts';
 
 export interface AgentRuntimeOptions {
   readonly agent: NodeAgent;
@@ -38,6 +42,11 @@ export interface AgentRuntimeOptions {
   /** Longest time between status writes while only pressure/quota change (default 10 s). */
   readonly statusIntervalMs?: number;
   readonly stallMs?: number;
+  /**
+   * The kubepods directories to watch (inotify): a pod or container cgroup that appears is given its plan (or
+   * provisional) values at once instead of at the next resync. Absent: resync only.
+   */
+  readonly cgroupWatch?: Pick<CgroupWatcherOptions, 'hierarchies' | 'driver'>;
   /** /healthz fails when no step (apply, restore, resync) completed for this long (default max(60 s, 3 resyncs)). */
   readonly healthBoundMs?: number;
   readonly now?: () => number;
@@ -58,6 +67,7 @@ export class AgentRuntime {
   private chain: Promise<void> = Promise.resolve();
   private resyncTimer: NodeJS.Timeout | undefined;
   private podsChanged: NodeJS.Timeout | undefined;
+  private cgroups: CgroupTrigger | undefined;
   private stopped = false;
   /** When the last queued step completed without throwing; the liveness probe's clock. */
   private readonly steps: StepClock;
@@ -76,36 +86,24 @@ export class AgentRuntime {
       options.statusIntervalMs ?? 10_000,
       options.logger,
     );
-    const informerOptions = {
-      stallMs: options.stallMs ?? 120_000,
-      backoff: { initialMs: 500, maxMs: 30_000 },
-      logger: options.logger,
-    };
     if (options.kube) {
-      this.plans = new Informer(
-        options.kube.planSource,
+      const informers = runtimeInformers(
+        options.kube,
         {
-          onAdd: plan => {
+          planChanged: plan => {
             this.enqueue(() => this.fromApi(plan));
           },
-          onUpdate: (before, after) => {
-            if (canonicalJson(before.spec) !== canonicalJson(after.spec))
-              this.enqueue(() => this.fromApi(after));
-          },
-          onDelete: () => {
+          planDeleted: () => {
             this.enqueue(() => this.restoreAll());
           },
+          podsMoved: () => {
+            this.schedulePodRefresh();
+          },
         },
-        informerOptions,
+        { stallMs: options.stallMs ?? 120_000, logger: options.logger },
       );
-      const podsMoved = (): void => {
-        this.schedulePodRefresh();
-      };
-      this.pods = new Informer(
-        options.kube.podSource,
-        { onAdd: podsMoved, onUpdate: podsMoved, onDelete: podsMoved },
-        informerOptions,
-      );
+      this.plans = informers.plans;
+      this.pods = informers.pods;
     }
   }
 
@@ -144,6 +142,17 @@ export class AgentRuntime {
     if (cached.kind === 'ok') this.enqueue(() => this.applyPlan(cached.plan, 'local copy'));
     this.plans?.start();
     this.pods?.start();
+    if (this.options.cgroupWatch) {
+      this.cgroups = new CgroupTrigger({
+        watch: this.options.cgroupWatch,
+        logger: this.options.logger,
+        enqueue: step => {
+          this.enqueue(step);
+        },
+        reapply: () => this.reapplyCurrent('new cgroup'),
+      });
+      this.cgroups.start();
+    }
     this.scheduleResync();
     await this.chain;
   }
@@ -244,24 +253,10 @@ export class AgentRuntime {
         );
       }
       await this.suppress.run(plan);
-      await this.applyNetwork(plan);
+      this.netUnsupported =
+        (await applyNetwork(this.options.agent, plan, this.options.logger)) ?? this.netUnsupported;
     }
     await this.writeStatusIfDue();
-  }
-
-  private async applyNetwork(plan: NodeIsolationPlan): Promise<void> {
-    try {
-      const result = await this.options.agent.applyNetwork(plan.spec.net.classes);
-      if (!result) return;
-      this.netUnsupported = result.status
-        .filter(s => s.status === 'unsupported')
-        .map(s => `net ${s.item}: ${s.message}`.slice(0, 256));
-      if (result.commands.length > 0)
-        this.options.logger.info({ commands: result.commands.length }, 'network QoS changed');
-    } catch (error) {
-      this.netUnsupported = [`net: ${errorMessage(error)}`.slice(0, 256)];
-      this.options.logger.error({ error: errorMessage(error) }, 'network QoS not applied');
-    }
   }
 
   private async restoreAll(): Promise<void> {
@@ -296,6 +291,7 @@ export class AgentRuntime {
     this.stopped = true;
     clearTimeout(this.resyncTimer);
     clearTimeout(this.podsChanged);
+    this.cgroups?.close();
     this.plans?.stop();
     this.pods?.stop();
     await this.chain;

@@ -1,9 +1,12 @@
 // Writes the agent's part of a NodeIsolationPlan: its /status, by merge patch.
-import type { KubeHttp } from '../../kube/http.ts';
+import type { KubeTransport } from '../../kube/transport.ts';
 import { plansPath } from '../../kube/sources.ts';
 import type { PlanStatus } from './plan-status.ts';
 
-export function planStatusWriter(http: KubeHttp, nodeName: string): (status: PlanStatus) => Promise<void> {
+export function planStatusWriter(
+  http: KubeTransport,
+  nodeName: string,
+): (status: PlanStatus) => Promise<void> {
   return async status => {
     await http.request('PATCH', `${plansPath}/${encodeURIComponent(nodeName)}/status`, {
       body: { status },

@@ -1,31 +1,28 @@
-// nodeqos explain <node> (also `kubectl nodeqos explain <node>`): the node's plan next to what its agent applied.
-import { KubeConfig } from '@kubernetes/client-node';
+// nodeqos explain <node> (also `kubectl nodeqos <node>`): the node's plan next to what its agent applied.
+import { apiGroup, apiVersionName } from '../../api/group.ts';
 import { planSchema } from '../../api/plan.ts';
 import { describeProblems, fieldProblems } from '../../api/issues.ts';
 import { isNotFound } from '../../kube/errors.ts';
-import { KubeHttp } from '../../kube/http.ts';
-import { loadKubeConfig } from '../../kube/kubeconfig.ts';
-import { plansPath } from '../../kube/sources.ts';
+import { getJson } from '../../kube/get-json.ts';
+import { KubeconfigError, resolveConnection } from '../../kube/kubectl-config.ts';
 import { renderExplain } from '../explain/render-explain.ts';
 import { UsageError } from '../usage-error.ts';
 
 export interface ExplainOptions {
   kubeconfig?: string;
   context?: string;
+  namespace?: string;
 }
 
-function kubeConfigFor(options: ExplainOptions): KubeConfig {
-  const kc = loadKubeConfig(options.kubeconfig);
-  if (options.context !== undefined) kc.setCurrentContext(options.context);
-  return kc;
-}
+const plansPath = `/apis/${apiGroup}/${apiVersionName}/nodeisolationplans`;
 
 export async function runExplain(node: string, options: ExplainOptions): Promise<number> {
-  const http = new KubeHttp(kubeConfigFor(options));
   let raw: unknown;
   try {
-    raw = await http.request('GET', `${plansPath}/${encodeURIComponent(node)}`);
+    const connection = resolveConnection(options);
+    raw = await getJson(connection, `${plansPath}/${encodeURIComponent(node)}`);
   } catch (error) {
+    if (error instanceof KubeconfigError) throw new UsageError(error.message);
     if (isNotFound(error))
       throw new UsageError(
         `node ${node} has no NodeIsolationPlan (no policy selects it, or the node does not exist)`,
@@ -37,6 +34,6 @@ export async function runExplain(node: string, options: ExplainOptions): Promise
     throw new UsageError(
       `plan ${node} is not a valid NodeIsolationPlan:\n${describeProblems(fieldProblems(parsed.error))}`,
     );
-  console.log(renderExplain(parsed.data, { now: new Date() }));
+  console.log(renderExplain(parsed.data, { now: new Date(), namespace: options.namespace }));
   return 0;
 }

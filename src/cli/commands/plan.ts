@@ -2,12 +2,13 @@
 import { describeProblems, fieldProblems } from '../../api/issues.ts';
 import { nodeSchema, podSchema, type Node, type Pod } from '../../api/inputs.ts';
 import { planSchema, type PlanSpec } from '../../api/plan.ts';
+import type { NodeQoSPolicy } from '../../api/policy.ts';
 import { validateObjects } from '../../api/policy-validation.ts';
 import { topologySchema, type Topology } from '../../api/topology.ts';
 import type { SourcedObject } from '../../api/documents.ts';
 import { choosePolicy } from '../../plan/select-policy.ts';
 import { planNode } from '../../plan/plan-node.ts';
-import { readObjects } from '../files.ts';
+import { describeKinds, readObjects } from '../files.ts';
 import { renderPlan, type OutputFormat } from '../output.ts';
 import { UsageError } from '../usage-error.ts';
 
@@ -37,53 +38,78 @@ function parseWith<T>(
 }
 
 function loadNode(path: string): Node {
-  const item = readObjects([path]).find(o => o.object.kind === 'Node' || o.object.kind === undefined);
-  if (!item) throw new UsageError(`${path}: no Node object found`);
+  const objects = readObjects([path]);
+  const item = objects.find(o => o.object.kind === 'Node' || o.object.kind === undefined);
+  if (!item) throw new UsageError(`${path}: no Node object found (the file holds ${describeKinds(objects)})`);
   return parseWith(nodeSchema, item, 'Node');
 }
 
+/** Every Pod of the file: an empty file or one of another kind (a policy passed as --pods) is an error. */
 function loadPods(path: string | undefined): Pod[] {
   if (path === undefined) return [];
-  return readObjects([path])
-    .filter(o => o.object.kind === 'Pod' || o.object.kind === undefined)
-    .map(item => parseWith(podSchema, item, 'Pod'));
+  const objects = readObjects([path]);
+  const isPod = (o: SourcedObject): boolean => o.object.kind === 'Pod' || o.object.kind === undefined;
+  const pods = objects.filter(isPod);
+  if (pods.length === 0)
+    throw new UsageError(
+      `${path}: no Pod objects found (the file holds ${describeKinds(objects)}); leave out --pods for a node without pods`,
+    );
+  const others = objects.filter(o => !isPod(o));
+  if (others.length > 0)
+    throw new UsageError(`${path}: --pods takes Pods only, the file also holds ${describeKinds(others)}`);
+  return pods.map(item => parseWith(podSchema, item, 'Pod'));
 }
 
 function loadTopology(path: string | undefined): Topology | undefined {
   if (path === undefined) return undefined;
-  const item = readObjects([path])[0];
+  const objects = readObjects([path]);
+  const item = objects[0];
   if (!item) throw new UsageError(`${path}: empty topology file`);
+  if (objects.length > 1 || typeof item.object.kind === 'string')
+    throw new UsageError(
+      `${path}: expected one topology {"cpus":[...]}, the file holds ${describeKinds(objects)}`,
+    );
   return parseWith(topologySchema, item, 'topology');
 }
 
 function loadPrevious(path: string | undefined): PlanSpec | undefined {
   if (path === undefined) return undefined;
-  const item = readObjects([path]).find(o => o.object.kind === 'NodeIsolationPlan');
-  if (!item) throw new UsageError(`${path}: no NodeIsolationPlan found`);
+  const objects = readObjects([path]);
+  const item = objects.find(o => o.object.kind === 'NodeIsolationPlan');
+  if (!item)
+    throw new UsageError(`${path}: no NodeIsolationPlan found (the file holds ${describeKinds(objects)})`);
   return parseWith(planSchema, item, 'NodeIsolationPlan').spec;
 }
 
-export function runPlan(options: PlanOptions): number {
-  const validation = validateObjects(readObjects(options.policy));
+/** The policies of --policy: any problem, or none at all, is an error (exit 1). */
+function loadPolicies(paths: readonly string[]): NodeQoSPolicy[] | undefined {
+  const objects = readObjects(paths);
+  const validation = validateObjects(objects);
   if (validation.problems.length > 0) {
     for (const p of validation.problems) console.error(`${p.source}: ${p.object}: ${p.path}: ${p.message}`);
-    return 1;
+    return undefined;
   }
+  if (validation.policies.length === 0)
+    throw new UsageError(`--policy ${paths.join(' ')}: no NodeQoSPolicy found (${describeKinds(objects)})`);
+  return validation.policies.map(p => p.policy);
+}
+
+export function runPlan(options: PlanOptions): number {
+  const policies = loadPolicies(options.policy);
+  if (policies === undefined) return 1;
   const node = loadNode(options.node);
-  const choice = choosePolicy(
-    validation.policies.map(p => p.policy),
-    node.metadata.labels ?? {},
-  );
+  const pods = loadPods(options.pods);
+  const choice = choosePolicy(policies, node.metadata.labels ?? {});
   if (!choice.winner) {
-    console.error(
-      `no policy selects node ${node.metadata.name} (labels ${JSON.stringify(node.metadata.labels ?? {})})`,
+    throw new UsageError(
+      `no policy selects node ${node.metadata.name} (labels ${JSON.stringify(node.metadata.labels ?? {})}; ` +
+        `policies: ${policies.map(p => p.metadata.name).join(', ')})`,
     );
-    return 1;
   }
   const plan = planNode({
     policy: choice.winner,
     node,
-    pods: loadPods(options.pods),
+    pods,
     topology: loadTopology(options.topology),
     previous: loadPrevious(options.previous),
     pressure: options.pressure,

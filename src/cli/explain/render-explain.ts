@@ -8,6 +8,8 @@ import { renderTable } from '../render-plan.ts';
 export interface ExplainOptions {
   /** The clock for condition ages; explicit so the output is deterministic. */
   readonly now: Date;
+  /** Show only this namespace's pods (`-n`); the node-level lines stay. */
+  readonly namespace?: string | undefined;
 }
 
 type PlanStatus = NonNullable<NodeIsolationPlan['status']>;
@@ -141,16 +143,44 @@ function section(title: string, lines: readonly string[]): string[] {
   return lines.length === 0 ? [] : ['', title, ...lines];
 }
 
+/** The plan with only one namespace's pods, failures and pod warnings. */
+function inNamespace(plan: NodeIsolationPlan, namespace: string): NodeIsolationPlan {
+  const prefix = `${namespace}/`;
+  const status = plan.status;
+  return {
+    ...plan,
+    spec: {
+      ...plan.spec,
+      pods: plan.spec.pods.filter(p => p.namespace === namespace),
+      warnings: plan.spec.warnings.filter(w => w.pod === undefined || w.pod.startsWith(prefix)),
+    },
+    ...(status === undefined
+      ? {}
+      : { status: { ...status, podFailures: status.podFailures?.filter(f => f.pod.startsWith(prefix)) } }),
+  };
+}
+
+function headerLine(
+  plan: NodeIsolationPlan,
+  whole: NodeIsolationPlan,
+  namespace: string | undefined,
+): string {
+  const spec = plan.spec;
+  const policy = `policy ${spec.policyName}${spec.policyGeneration === undefined ? '' : ` (generation ${spec.policyGeneration})`}`;
+  const scope = namespace === undefined ? '' : ` in namespace ${namespace} (of ${whole.spec.pods.length})`;
+  return `node ${spec.nodeName}   ${policy}   pods ${spec.pods.length}${scope}`;
+}
+
 /** The whole report: header, conditions, BE suppress state, unsupported knobs, the pod table, failures, warnings. */
-export function renderExplain(plan: NodeIsolationPlan, options: ExplainOptions): string {
+export function renderExplain(whole: NodeIsolationPlan, options: ExplainOptions): string {
+  const plan = options.namespace === undefined ? whole : inNamespace(whole, options.namespace);
   const spec = plan.spec;
   const status = plan.status;
-  const policy = `policy ${spec.policyName}${spec.policyGeneration === undefined ? '' : ` (generation ${spec.policyGeneration})`}`;
   const byPod = failuresByPod(status?.podFailures ?? []);
   const conditions = status?.conditions ?? [];
   const unsupported = status?.unsupported ?? [];
   return [
-    `node ${spec.nodeName}   ${policy}   pods ${spec.pods.length}`,
+    headerLine(plan, whole, options.namespace),
     summaryLine(plan),
     `pools: LS ${spec.pools.ls || '(empty)'}   BE ${spec.pools.be || '(empty)'}`,
     suppressLine(plan),

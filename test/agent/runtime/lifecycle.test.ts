@@ -200,4 +200,39 @@ describe('agent plan lifecycle', () => {
     broken.mockRestore();
     await eventually(async () => expect(runtime?.health()).toEqual({ ok: true }));
   });
+
+  it('a container that starts after its pod was planned is isolated at once (inotify), not at the next resync', async () => {
+    const ls = await addPod('ls', { qos: 'LS', cpu: '1' });
+    await writePlan();
+    const http = new KubeHttp(server.kubeConfig());
+    const agent = await NodeAgent.create({ nodeName: 'n1', ...sim.agentRoots, logger, registry });
+    runtime = new AgentRuntime({
+      agent,
+      cache: new PlanCache(sim.stateDir),
+      logger,
+      registry,
+      samplerFor: createSamplerSelector({ procRoot: sim.procRoot, fixedPressure: 50 }),
+      kube: {
+        planSource: planSource(http, 'n1'),
+        podSource: podSource(http, 'n1'),
+        writeStatus: planStatusWriter(http, 'n1'),
+      },
+      resyncMs: 3_600_000,
+      cgroupWatch: {
+        hierarchies: [{ name: 'unified', root: join(sim.cgroupRoot, 'kubepods') }],
+        driver: 'cgroupfs',
+      },
+    });
+    await runtime.start();
+    await eventually(async () => expect((await sim.readPod(ls)).oomScoreAdj).toBe('-300'));
+    const podCpus = (await sim.readPod(ls)).cpuset;
+    const started = performance.now();
+    await sim.addContainer(ls, 'late');
+    await eventually(async () => {
+      expect(await sim.readContainer(ls, 'late', 'cpuset.cpus')).toBe(podCpus);
+      expect(await sim.readContainer(ls, 'late', 'oom_score_adj')).toBe('-300');
+    }, 3000);
+    // Well inside the hour-long resync: only the cgroup watch can have done it.
+    expect(performance.now() - started).toBeLessThan(3000);
+  });
 });

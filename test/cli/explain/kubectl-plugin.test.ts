@@ -1,7 +1,17 @@
-// bin/kubectl-nodeqos as kubectl sees it: found as a plugin on PATH (also through a symlink), and running the
-// nodeqos CLI's explain command with kubectl's arguments.
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { execFile } from 'node:child_process';
+// bin/kubectl-nodeqos as kubectl sees it: found as a plugin on PATH (also through a symlink), running the compiled
+// nodeqos CLI with kubectl's arguments, and finding the cluster the way kubectl does ($KUBECONFIG, ~/.kube/config,
+// the current context or --context).
+import {
+  accessSync,
+  constants,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { pino } from 'pino';
 import { join } from 'node:path';
@@ -23,16 +33,22 @@ describe('kubectl-nodeqos', () => {
     linkDir = mkdtempSync(join(tmpdir(), 'nodeqos-plugin-'));
     symlinkSync(plugin, join(linkDir, 'kubectl-nodeqos'));
     env = { ...process.env, PATH: `${linkDir}:${process.env.PATH ?? ''}`, KUBECONFIG: join(linkDir, 'none') };
-  });
+    // The plugin runs dist/; build it once here rather than inside the first kubectl call's timeout.
+    execFileSync('bash', ['-c', 'source scripts/node24.sh && source scripts/dist.sh && nodeqos_cli'], {
+      cwd: repoRoot,
+      stdio: 'ignore',
+      timeout: 300_000,
+    });
+  }, 300_000);
   afterAll(() => {
     rmSync(linkDir, { recursive: true, force: true });
   });
 
-  test('is an executable bash script that hands every argument to the nodeqos CLI', () => {
+  test('is an executable bash script that hands every argument to the compiled nodeqos CLI', () => {
     accessSync(plugin, constants.X_OK);
     const text = readFileSync(plugin, 'utf8');
     expect(text.startsWith('#!/usr/bin/env bash\n')).toBe(true);
-    expect(text).toContain('exec node "$root/src/cli/main.ts" "$@"');
+    expect(text).toContain('NODEQOS_KUBECTL_PLUGIN=1 exec node "$cli" "$@"');
   });
 
   test('kubectl lists it as a valid plugin', () => {
@@ -61,24 +77,75 @@ describe('kubectl-nodeqos', () => {
       }
       const kubeconfig = join(linkDir, 'kubeconfig');
       await server.writeKubeconfig(kubeconfig);
-      const result = await runAsync(
-        ensureChartTools().kubectl,
-        ['nodeqos', 'explain', 'n1', '--kubeconfig', kubeconfig],
-        env,
-      );
+      const kubectl = ensureChartTools().kubectl;
+      const result = await runAsync(kubectl, ['nodeqos', 'explain', 'n1', '--kubeconfig', kubeconfig], env);
       expect(result.stderr).toBe('');
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(/n1/);
       expect(result.stdout).toMatch(/default\/web/);
       const missing = await runAsync(
-        ensureChartTools().kubectl,
+        kubectl,
         ['nodeqos', 'explain', 'nope', '--kubeconfig', kubeconfig],
         env,
       );
       expect(missing.code).toBe(1);
       expect(missing.stderr).toMatch(/node nope has no NodeIsolationPlan/);
+
+      // No flag: $KUBECONFIG, and the shorthand `kubectl nodeqos <node>` the chart's NOTES print.
+      const viaEnv = await runAsync(kubectl, ['nodeqos', 'n1'], { ...env, KUBECONFIG: kubeconfig });
+      expect(viaEnv.stderr).toBe('');
+      expect(viaEnv.stdout).toMatch(/^default\/web\s+LS\s/m);
+      // Neither flag nor $KUBECONFIG: ~/.kube/config, as kubectl.
+      const home = join(linkDir, 'home');
+      mkdirSync(join(home, '.kube'), { recursive: true });
+      writeFileSync(join(home, '.kube', 'config'), readFileSync(kubeconfig));
+      const withoutKubeconfig = { ...env, KUBECONFIG: undefined };
+      const viaHome = await runAsync(kubectl, ['nodeqos', 'n1'], { ...withoutKubeconfig, HOME: home });
+      expect(viaHome.stderr).toBe('');
+      expect(viaHome.stdout).toMatch(/^default\/web\s+LS\s/m);
+      // --context picks a context other than the current one; -n shows one namespace's pods.
+      const twoContexts = join(linkDir, 'two-contexts');
+      writeFileSync(
+        twoContexts,
+        readFileSync(kubeconfig, 'utf8')
+          .replace('current-context: dev', 'current-context: elsewhere')
+          .replace(
+            'contexts:\n',
+            'contexts:\n  - name: elsewhere\n    context: { cluster: nowhere, user: dev }\n',
+          ),
+      );
+      const wrong = await runAsync(kubectl, ['nodeqos', 'n1'], { ...env, KUBECONFIG: twoContexts });
+      expect(wrong.code).toBe(1);
+      expect(wrong.stderr).toMatch(/context "elsewhere" names cluster "nowhere", which has no server/);
+      const chosen = await runAsync(kubectl, ['nodeqos', 'n1', '--context', 'dev', '-n', 'kube-system'], {
+        ...env,
+        KUBECONFIG: twoContexts,
+      });
+      expect(chosen.stderr).toBe('');
+      expect(chosen.stdout).toMatch(/pods 0 in namespace kube-system \(of 1\)/);
+      expect(chosen.stdout).not.toMatch(/default\/web/);
     } finally {
       await server.close();
+    }
+  }, 120_000);
+
+  test('without any kubeconfig it says where it looked, never "HTTP protocol is not allowed"', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'nodeqos-home-'));
+    try {
+      const withoutKubeconfig = { ...env, KUBECONFIG: undefined };
+      const result = await runAsync(ensureChartTools().kubectl, ['nodeqos', 'n1'], {
+        ...withoutKubeconfig,
+        HOME: home,
+      });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(
+        /^nodeqos: no kubeconfig: ~\/\.kube\/config does not exist and \$KUBECONFIG is unset; pass --kubeconfig <file>$/m,
+      );
+      const help = await runAsync(ensureChartTools().kubectl, ['nodeqos', '--help'], env);
+      expect(help.stdout).toMatch(/^Usage: kubectl nodeqos /m);
+      expect(help.stdout).toMatch(/^ {2}kubectl nodeqos <node> +short for: kubectl nodeqos explain <node>$/m);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
     }
   }, 60_000);
 });

@@ -1,0 +1,73 @@
+// New pod and container cgroups (inotify, watch/cgroup-watcher.ts) trigger a plan pass at once instead of at the next
+// resync. Several directories appearing together are applied in one queued pass.
+import type { Logger } from 'pino';
+import { errorMessage } from '../../kube/errors.ts';
+import { CgroupWatcher, type CgroupWatchEvent, type CgroupWatcherOptions } from '../watch/cgroup-watcher.ts';
+
+export interface CgroupTriggerOptions {
+  readonly watch: Pick<CgroupWatcherOptions, 'hierarchies' | 'driver'>;
+  readonly logger: Logger;
+  /** Queues a runtime step (one at a time, behind the steps already queued). */
+  readonly enqueue: (step: () => Promise<void>) => void;
+  /** Re-applies the plan current when the step runs. */
+  readonly reapply: () => Promise<void>;
+}
+
+export class CgroupTrigger {
+  readonly #options: CgroupTriggerOptions;
+  #watcher: CgroupWatcher | undefined;
+  /** A new-cgroup pass is queued (several directories appearing together are applied in one pass). */
+  #passQueued = false;
+  readonly #attachRetries = new Set<NodeJS.Timeout>();
+
+  constructor(options: CgroupTriggerOptions) {
+    this.#options = options;
+  }
+
+  start(): void {
+    this.#watcher = new CgroupWatcher({
+      ...this.#options.watch,
+      onEvent: event => {
+        this.#onEvent(event);
+      },
+      onError: error => {
+        this.#options.logger.warn({ error: errorMessage(error) }, 'cgroup watch error');
+      },
+    });
+    this.#watcher.start();
+  }
+
+  /**
+   * A pod or container cgroup appeared: apply the plan now, so the container runs isolated from its first moments.
+   * The runtime creates the directory before it attaches the process, so one more pass follows shortly after for
+   * the processes' oom_score_adj (a later process in the container inherits it).
+   */
+  #onEvent(event: CgroupWatchEvent): void {
+    if (event.type === 'watch-limit' || event.type === 'watch-restored')
+      this.#options.logger.warn(
+        { hierarchy: event.hierarchy, event: event.type },
+        'cgroup watch degraded or back',
+      );
+    if (event.type !== 'container-added' && event.type !== 'pod-added') return;
+    this.#queuePass();
+    const retry = setTimeout(() => {
+      this.#attachRetries.delete(retry);
+      this.#queuePass();
+    }, 100);
+    this.#attachRetries.add(retry);
+  }
+
+  #queuePass(): void {
+    if (this.#passQueued) return;
+    this.#passQueued = true;
+    this.#options.enqueue(async () => {
+      this.#passQueued = false;
+      await this.#options.reapply();
+    });
+  }
+
+  close(): void {
+    for (const retry of this.#attachRetries) clearTimeout(retry);
+    this.#watcher?.close();
+  }
+}
