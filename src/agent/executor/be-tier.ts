@@ -115,6 +115,7 @@ export class BeTier {
     const tier = tierSession(this.#ctx);
     const store = this.#ctx.deps.store;
     const originals: TierOriginals = {
+      lost: store.loadProblem !== undefined,
       get: file => store.tierOriginal(file),
       recordIfAbsent: (file, value) => {
         store.recordTierIfAbsent(file, value);

@@ -1,6 +1,6 @@
 // cgroup v2 under a temp dir, both drivers: every v2 knob, the shares->weight and blkio->io weight conversions,
 // io.bfq.weight preference, oom_score_adj, and restore of a pod that leaves the plan.
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -186,6 +186,34 @@ describe.each(['cgroupfs', 'systemd'] as const)('cgroup v2 with the %s driver', 
     await writeFile(join(besteffort, 'cpu.weight'), '100');
     const off = await agent.deletePlan();
     expect(off.tierIdle?.written).toEqual([{ knob: 'cpu.idle' }, { knob: 'cpu.weight' }]);
+    expect(await read(besteffort, 'cpu.idle')).toBe('0');
+    expect(await read(besteffort, 'cpu.weight')).toBe('1');
+  });
+
+  it('with an unusable original-values file, gives an idle tier nobody asks for kubelet values back', async () => {
+    const tree = await v2Node(driver, pods, { 'cpu.idle': '0' });
+    trees.push(tree);
+    const besteffort = join(
+      tree.cgroupRoot,
+      ...(driver === 'systemd'
+        ? ['kubepods.slice', 'kubepods-besteffort.slice']
+        : ['kubepods', 'besteffort']),
+    );
+    // A previous agent's write, whose record was lost with the corrupt file.
+    await writeFile(join(besteffort, 'cpu.idle'), '1');
+    await mkdir(join(tree.base, 'state'), { recursive: true });
+    await writeFile(join(tree.base, 'state', 'original-values.json'), '{not json');
+    const agent = await NodeAgent.create({
+      nodeName: 'node-a',
+      stateDir: join(tree.base, 'state'),
+      cgroupRoot: tree.cgroupRoot,
+      procRoot: tree.procRoot,
+      sysRoot: tree.sysRoot,
+      registry: new Registry(),
+    });
+    const report = (await agent.applyPlan(v2Plan())) as PlanApplied;
+    expect(report.stateProblem).toBeDefined();
+    expect(report.tierIdle?.written).toEqual([{ knob: 'cpu.idle' }, { knob: 'cpu.weight' }]);
     expect(await read(besteffort, 'cpu.idle')).toBe('0');
     expect(await read(besteffort, 'cpu.weight')).toBe('1');
   });

@@ -194,10 +194,11 @@ describe('the cpu tier pass (cpu.idle on the besteffort directory)', () => {
     });
   }
 
-  function memoryOriginals(): TierOriginals & { values: Map<string, unknown> } {
+  function memoryOriginals(lost = false): TierOriginals & { values: Map<string, unknown> } {
     const values = new Map<string, unknown>();
     return {
       values,
+      lost,
       get: file => values.get(file),
       recordIfAbsent: (file, value) => {
         if (!values.has(file)) values.set(file, value);
@@ -247,6 +248,21 @@ describe('the cpu tier pass (cpu.idle on the besteffort directory)', () => {
     ]);
     expect(off.result).toBe('restored');
     expect(fs.get(`${tierDir}/cpu.weight`)).toBe('50');
+  });
+
+  it('with the record lost, an idle tier nobody asks for gets kubelet values (idle 0, weight 1 on v2)', async () => {
+    const fs = new MemoryFs();
+    fs.cgroup(tierDir, { 'cpu.idle': '1', 'cpu.weight': '100' });
+    const session = await tierSession(fs);
+    const off = await drive(tierPass(session, memoryOriginals(true), { idle: false }), session);
+    expect(off.batches).toMatchObject([[{ file: 'cpu.idle', to: '0' }], [{ file: 'cpu.weight', to: '1' }]]);
+    expect(off.result).toBe('restored');
+    // Asked for while lost: an already idle tier is not its own original.
+    fs.files.set(`${tierDir}/cpu.idle`, '1');
+    const originals = memoryOriginals(true);
+    const on = await drive(tierPass(await tierSession(fs), originals, { idle: true }), session);
+    expect(on.batches).toEqual([]);
+    expect(Object.fromEntries(originals.values)).toEqual({ 'cpu.idle': 0, 'cpu.weight': 1 });
   });
 
   it('reads nothing when idle is neither wanted nor was ever set by the agent', async () => {

@@ -54,6 +54,8 @@ export interface TierPlan {
 
 /** The tier directory's originals in the original-values record, by file. */
 export interface TierOriginals {
+  /** The original-values file was unusable at start: what the tier holds may be a previous agent's writes. */
+  readonly lost: boolean;
   get(file: string): unknown;
   recordIfAbsent(file: string, value: unknown): void;
 }
