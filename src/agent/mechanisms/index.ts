@@ -1,6 +1,7 @@
 // The mechanisms the executor runs, in the order their writes are committed for a pod (one commit per pod pass):
-// cpuset before cpu (a pod's CPUs exist before its quota is sized for them), then memory, blkio and net_cls.
-// Adding a mechanism is one entry here; adding a knob to one is a change inside its folder.
+// cpuset, cpu, memory, blkio, net_cls, the order the executor has always written them in
+// (test/agent/executor/ordering.test.ts and the kernel tests hold it). Adding a mechanism is one entry here; adding a
+// knob to one is a change inside its folder.
 import type { Knob } from './core/knob.ts';
 import type { Mechanism, NodeSpec } from './core/mechanism.ts';
 import { blkioMechanism } from './blkio/blkio.ts';
