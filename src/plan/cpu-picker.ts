@@ -136,7 +136,7 @@ class Accumulator {
   }
 
   run(): void {
-    const [larger, smaller]: Level[] = this.index.numaFirst ? ['numa', 'socket'] : ['socket', 'numa'];
+    const [larger, smaller]: [Level, Level] = this.index.numaFirst ? ['numa', 'socket'] : ['socket', 'numa'];
     this.takeWholeUnits(larger);
     this.takeWholeUnits(smaller);
     this.restrictToFittingUnit('numa');
