@@ -10,7 +10,12 @@ import { quotaFor, sharesFor } from './cpu.ts';
 import { assignCpusets, previousPinsFrom, type CpusetResult } from './cpusets.ts';
 import { memoryFor } from './memory.ts';
 import { podFacts, type PodFacts } from './pod-facts.ts';
-import { resolvePolicy, type ResolvedPolicy } from './resolved-policy.ts';
+import {
+  resolvePolicy,
+  type ExplicitField,
+  type ResolvedClass,
+  type ResolvedPolicy,
+} from './resolved-policy.ts';
 import { baseMilli, quotaAt } from './suppress.ts';
 
 export const podCfsPeriodUs = 100000;
@@ -131,14 +136,25 @@ function pinCpusets(
   });
 }
 
+function ratioOf(cls: ResolvedClass, field: ExplicitField): number {
+  return field === 'memory.minRatio'
+    ? cls.minRatio
+    : field === 'memory.lowRatio'
+      ? cls.lowRatio
+      : field === 'memory.highRatio'
+        ? cls.highRatio
+        : cls.sharesPerCPU;
+}
+
 function podPlan(pod: PodFacts, policy: ResolvedPolicy, cpusets: CpusetResult, warnings: Warning[]): PlanPod {
   const cls = policy.classes[pod.qosClass];
   const shares =
     cls.fixedShares === null ? sharesFor(pod.cpuRequestMilli, cls.sharesPerCPU) : { value: cls.fixedShares };
-  if (shares.requested !== undefined) {
+  // Defaults that clamp (LSE's 262144 per CPU above 1 CPU) are documented, not warned about (README, Defaults).
+  if (shares.requested !== undefined && cls.fixedShares === null && cls.explicit.has('cpu.sharesPerCPU')) {
     warnings.push({
       pod: pod.key,
-      message: `cpu.shares ${shares.requested} clamped to ${shares.value} (kernel range 2..262144)`,
+      message: `spec.classes.${cls.qosClass}.cpu.sharesPerCPU ${cls.sharesPerCPU} gives cpu.shares ${shares.requested}; clamped to ${shares.value} (kernel range 2..262144)`,
     });
   }
   const pin = cpusets.pins.get(pod.uid);
@@ -147,7 +163,15 @@ function podPlan(pod: PodFacts, policy: ResolvedPolicy, cpusets: CpusetResult, w
   const cfsQuotaUs = pin ? pin.cpus.length * podCfsPeriodUs : quotaFor(pod.cpuLimitMilli, podCfsPeriodUs);
   const burstOn = policy.burst.enabled && pod.qosClass === 'LS' && cfsQuotaUs > 0;
   const memory = memoryFor(pod.memoryRequestBytes, pod.memoryLimitBytes, cls);
-  for (const adjustment of memory.adjustments) warnings.push({ pod: pod.key, message: adjustment });
+  for (const a of memory.adjustments) {
+    if (a.causes.length === 0) continue; // the defaults' own order (README, Defaults), not the user's doing
+    const fields = a.causes.map(f => `spec.classes.${cls.qosClass}.${f} ${ratioOf(cls, f)}`).join(', ');
+    const below = a.knob === 'memory.low' ? 'memory.high' : 'memory.low';
+    warnings.push({
+      pod: pod.key,
+      message: `${fields}: ${a.knob} ${a.from} is above ${below}; lowered to ${a.to}`,
+    });
+  }
   return {
     uid: pod.uid,
     namespace: pod.namespace,

@@ -6,10 +6,15 @@ import { bandwidthToBits } from '../api/quantity.ts';
 
 /** The class table row with the policy's values in, fixed shares as null when none, bandwidths in bits/s. */
 export interface ResolvedClass extends Omit<ClassDefaults, 'fixedShares' | 'netRate' | 'netCeil'> {
+  readonly qosClass: QoSClass;
+  /** Fields the policy set itself (the rest are defaults): only their consequences are worth a warning. */
+  readonly explicit: ReadonlySet<ExplicitField>;
   readonly fixedShares: number | null;
   readonly netRateBits: number | null;
   readonly netCeilBits: number | null;
 }
+
+export type ExplicitField = 'cpu.sharesPerCPU' | 'memory.minRatio' | 'memory.lowRatio' | 'memory.highRatio';
 
 export interface ResolvedSuppress {
   readonly enabled: boolean;
@@ -64,7 +69,14 @@ function resolveClass(qosClass: QoSClass, spec: PolicySpec): ResolvedClass {
   };
   // A policy that sets sharesPerCPU for a class with fixed default shares (BE) means weights by request.
   const fixedShares = cpu.shares ?? (cpu.sharesPerCPU === undefined ? (d.fixedShares ?? null) : null);
+  const explicit = new Set<ExplicitField>();
+  if (cpu.sharesPerCPU !== undefined) explicit.add('cpu.sharesPerCPU');
+  if (memory.minRatio !== undefined) explicit.add('memory.minRatio');
+  if (memory.lowRatio !== undefined) explicit.add('memory.lowRatio');
+  if (memory.highRatio !== undefined) explicit.add('memory.highRatio');
   return {
+    qosClass,
+    explicit,
     sharesPerCPU: merged.sharesPerCPU,
     fixedShares,
     cpuset: merged.cpuset,
