@@ -38,10 +38,15 @@ function byPinOrder(a: PinCandidate, b: PinCandidate): number {
   );
 }
 
+/** Who holds a CPU: a nodeqos pin, or kubelet's own static CPU manager (exclusive to its containers). */
+type Holder = 'exclusive' | 'reserved' | 'kubelet';
+
+const excludesBe = (holder: Holder | undefined): boolean => holder === 'exclusive' || holder === 'kubelet';
+
 interface PinState {
   readonly all: ReadonlySet<number>;
   readonly system: ReadonlySet<number>;
-  readonly taken: Map<number, 'exclusive' | 'reserved'>;
+  readonly taken: Map<number, Holder>;
   readonly pins: Map<string, { cpus: number[]; policy: 'exclusive' | 'reserved' }>;
   readonly warnings: { pod?: string; message: string }[];
 }
@@ -58,19 +63,33 @@ function keepPrevious(state: PinState, pod: PinCandidate, previous: PreviousPin 
             undefined
           ? 'previous CPUs are no longer available'
           : undefined;
-  if (problem) {
-    state.warnings.push({ pod: pod.key, message: `re-pinning: ${problem}` });
+  const policy = pod.policy;
+  // Kept pins older than the rule below (or a previous plan edited by hand) can still hold every CPU: the
+  // youngest such pin is given up, so BE never runs on an exclusive CPU (docs/decisions/0118).
+  const lastNonExclusive =
+    !problem && policy === 'exclusive' && beCpusLeft(state, previous.cpus) === 0
+      ? 'keeping its CPUs would leave no CPU outside exclusive pins for BE pods'
+      : undefined;
+  if (problem ?? lastNonExclusive) {
+    state.warnings.push({ pod: pod.key, message: `re-pinning: ${problem ?? lastNonExclusive}` });
     return false;
   }
-  const policy = pod.policy;
   for (const cpu of previous.cpus) state.taken.set(cpu, policy);
   state.pins.set(pod.uid, { cpus: [...previous.cpus].sort((a, b) => a - b), policy });
   return true;
 }
 
+/** CPUs BE could still run on if `exclusive` became exclusive too. */
+function beCpusLeft(state: PinState, exclusive: readonly number[]): number {
+  const more = new Set(exclusive);
+  let left = 0;
+  for (const cpu of state.all) if (!excludesBe(state.taken.get(cpu)) && !more.has(cpu)) left++;
+  return left;
+}
+
 function pools(state: PinState): { ls: number[]; be: number[] } {
   const ls = [...state.all].filter(cpu => !state.taken.has(cpu) && !state.system.has(cpu));
-  const be = [...state.all].filter(cpu => state.taken.get(cpu) !== 'exclusive');
+  const be = [...state.all].filter(cpu => !excludesBe(state.taken.get(cpu)));
   return { ls: ls.sort((a, b) => a - b), be: be.sort((a, b) => a - b) };
 }
 
@@ -99,15 +118,18 @@ function pinNew(state: PinState, topology: Topology, pod: PinCandidate, demand: 
     return;
   }
   const policy = pod.policy === 'exclusive' ? 'exclusive' : 'reserved';
-  const lsLeft = [...free].filter(cpu => !cpus.includes(cpu)).length;
+  const lsLeft = free.size - cpus.length;
   const othersNeedLs = [...demand.lsUsers].some(uid => uid !== pod.uid);
-  const beLeft = [...state.all].filter(
-    cpu => state.taken.get(cpu) !== 'exclusive' && !(policy === 'exclusive' && cpus.includes(cpu)),
-  ).length;
-  if ((lsLeft === 0 && othersNeedLs) || (beLeft === 0 && demand.beUsers > 0)) {
+  // The last CPU outside exclusive pins is never made exclusive, BE pods or not: they can arrive at any time
+  // and pins never move (kubelet's static policy likewise never hands out its whole shared pool).
+  const beLeft = beCpusLeft(state, policy === 'exclusive' ? cpus : []);
+  if ((lsLeft === 0 && othersNeedLs) || beLeft === 0) {
     state.warnings.push({
       pod: pod.key,
-      message: `not pinned: ${count} CPUs would leave a shared pool empty; runs in the LS pool`,
+      message:
+        beLeft === 0
+          ? `not pinned: ${count} exclusive CPUs would leave no CPU for BE pods; runs in the LS pool`
+          : `not pinned: ${count} CPUs would leave the LS pool empty; runs in the LS pool`,
     });
     return;
   }
@@ -123,6 +145,8 @@ function pinNew(state: PinState, topology: Topology, pod: PinCandidate, demand: 
 export function assignCpusets(input: {
   topology: Topology;
   systemCpus: readonly number[];
+  /** CPUs kubelet's static CPU manager holds for its own containers: never pinned, in neither pool. */
+  kubeletCpus: readonly number[];
   candidates: readonly PinCandidate[];
   lsPoolUsers: readonly string[];
   bePodCount: number;
@@ -136,6 +160,7 @@ export function assignCpusets(input: {
     pins: new Map(),
     warnings: [],
   };
+  for (const cpu of input.kubeletCpus) if (all.has(cpu)) state.taken.set(cpu, 'kubelet');
   const ordered = input.candidates.filter(p => p.policy !== 'shared').sort(byPinOrder);
   const fresh = ordered.filter(pod => !keepPrevious(state, pod, input.previous.get(pod.uid)));
   const demand: PoolDemand = {
@@ -155,8 +180,9 @@ function nonEmptyPools(state: PinState, demand: PoolDemand): { lsPool: number[];
   const everyCpu = [...state.all].sort((a, b) => a - b);
   let bePool = be;
   if (be.length === 0 && demand.beUsers > 0) {
+    // Only kubelet's own exclusive CPUs can get here (nodeqos's pins always leave one CPU): nothing is left.
     state.warnings.push({
-      message: 'the BE pool is empty: kept exclusive pins hold every CPU; BE pods share all CPUs',
+      message: 'the BE pool is empty: kubelet-exclusive CPUs hold every CPU; BE pods share all CPUs',
     });
     bePool = everyCpu;
   }

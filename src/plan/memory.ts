@@ -35,7 +35,8 @@ function pageFloor(bytes: number): number {
  */
 export function memoryFor(requestBytes: number, limitBytes: number | null, cls: ResolvedClass): MemoryResult {
   const adjustments: MemoryAdjustment[] = [];
-  const setOf = (fields: readonly ExplicitField[]): ExplicitField[] => fields.filter(f => cls.explicit.has(f));
+  const setOf = (fields: readonly ExplicitField[]): ExplicitField[] =>
+    fields.filter(f => cls.explicit.has(f));
   const max = limitBytes === null ? null : pageFloor(limitBytes);
   const high = limitBytes === null ? null : pageFloor(limitBytes * cls.highRatio);
   let low = pageFloor(requestBytes * cls.lowRatio);

@@ -37,6 +37,30 @@ interface NodeFacts {
   systemReservedMilli: number;
   topology: Topology;
   systemCpus: number[];
+  kubeletCpus: number[];
+}
+
+/** kubelet's --reserved-cpus, as the node reports it: like the policy's systemReserved.cpus (docs/decisions/0115). */
+export const kubeletReservedCpusAnnotation = 'nodeqos.io/kubelet-reserved-cpus';
+/** CPUs kubelet's static CPU manager gave its own containers (cpu_manager_state): never pinned, in no pool. */
+export const kubeletExclusiveCpusAnnotation = 'nodeqos.io/kubelet-exclusive-cpus';
+
+function annotatedCpus(node: Node, annotation: string, warnings: Warning[]): number[] {
+  const value = node.metadata.annotations?.[annotation];
+  if (value === undefined) return [];
+  try {
+    return parseCpuList(value);
+  } catch (error) {
+    warnings.push({
+      message: `node annotation ${annotation}: ${(error as Error).message}; ignored`.slice(0, 1024),
+    });
+    return [];
+  }
+}
+
+/** A node whose CPU figures cannot be planned: the node gets no plan, its policy a condition (not governed). */
+export class NodeCapacityError extends Error {
+  override readonly name = 'NodeCapacityError';
 }
 
 /** A node CPU quantity in millicores; one the planner cannot use fails with the node and the field named. */
@@ -44,10 +68,26 @@ function nodeCpuMilli(node: Node, field: 'capacity' | 'allocatable', value: stri
   try {
     return cpuToMilli(value);
   } catch (error) {
-    throw new Error(`node ${node.metadata.name}: status.${field}.cpu: ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw new NodeCapacityError(
+      `node ${node.metadata.name}: status.${field}.cpu: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
+}
+
+/**
+ * The node's CPU capacity in millicores, or a NodeCapacityError: missing, unparseable, below one CPU (there is
+ * nothing to divide into pools) or above the 8192 CPUs Linux supports (ids and quotas no kernel takes).
+ */
+export function nodeCapacityMilli(node: Node): number {
+  const capacity = node.status.capacity?.cpu;
+  const where = `node ${node.metadata.name}: status.capacity.cpu`;
+  if (capacity === undefined) throw new NodeCapacityError(`${where} is missing`);
+  const milli = nodeCpuMilli(node, 'capacity', capacity);
+  if (milli < 1000) throw new NodeCapacityError(`${where}: ${milli}m is less than one CPU`);
+  if (milli > (maxCpuId + 1) * 1000)
+    throw new NodeCapacityError(`${where}: ${milli}m is more than the ${maxCpuId + 1} CPUs Linux supports`);
+  return milli;
 }
 
 /** The policy's override, else what the node keeps back: capacity - allocatable. */
@@ -63,26 +103,23 @@ function systemReservedMilli(node: Node, policy: ResolvedPolicy, capacityMilli: 
 }
 
 function nodeFacts(input: PlanInput, policy: ResolvedPolicy, warnings: Warning[]): NodeFacts {
-  const capacity = input.node.status.capacity?.cpu;
-  const capacityMilli = capacity === undefined ? 0 : nodeCpuMilli(input.node, 'capacity', capacity);
-  // Linux has at most 8192 CPUs: a larger capacity would give CPU ids no kernel takes and quotas past its maximum.
-  if (capacityMilli > (maxCpuId + 1) * 1000)
-    throw new Error(
-      `node ${input.node.metadata.name}: status.capacity.cpu: ${capacityMilli}m is more than the ${maxCpuId + 1} CPUs Linux supports`,
-    );
+  const capacityMilli = nodeCapacityMilli(input.node);
   const topology = input.topology ?? flatTopology(Math.max(1, Math.ceil(capacityMilli / 1000)));
   if (input.topology && capacityMilli > 0 && topology.cpus.length !== Math.ceil(capacityMilli / 1000)) {
     warnings.push({
       message: `topology has ${topology.cpus.length} CPUs but node capacity is ${capacityMilli}m; pinning uses the topology`,
     });
   }
-  const systemCpus =
-    policy.systemReserved?.cpus === undefined ? [] : parseCpuList(policy.systemReserved.cpus);
+  const systemCpus = [
+    ...(policy.systemReserved?.cpus === undefined ? [] : parseCpuList(policy.systemReserved.cpus)),
+    ...annotatedCpus(input.node, kubeletReservedCpusAnnotation, warnings),
+  ];
   return {
     capacityMilli,
     systemReservedMilli: systemReservedMilli(input.node, policy, capacityMilli),
     topology,
-    systemCpus,
+    systemCpus: [...new Set(systemCpus)].sort((a, b) => a - b),
+    kubeletCpus: annotatedCpus(input.node, kubeletExclusiveCpusAnnotation, warnings),
   };
 }
 
@@ -119,8 +156,9 @@ function pinCpusets(
   return assignCpusets({
     topology: node.topology,
     systemCpus: node.systemCpus,
+    kubeletCpus: node.kubeletCpus,
     candidates: pods
-      .filter(p => p.qosClass !== 'BE' && cpusetOf(p) !== 'shared')
+      .filter(p => p.qosClass !== 'BE' && cpusetOf(p) !== 'shared' && p.conservative === undefined)
       .map(p => ({
         uid: p.uid,
         key: p.key,
@@ -130,7 +168,9 @@ function pinCpusets(
         creationTimestamp: p.creationTimestamp,
         preferredNuma: p.preferredNuma,
       })),
-    lsPoolUsers: pods.filter(p => p.qosClass !== 'BE' && cpusetOf(p) === 'shared').map(p => p.uid),
+    lsPoolUsers: pods
+      .filter(p => p.qosClass !== 'BE' && (cpusetOf(p) === 'shared' || p.conservative !== undefined))
+      .map(p => p.uid),
     bePodCount: pods.filter(p => p.qosClass === 'BE').length,
     previous: previousPinsFrom(previous?.pods ?? []),
   });
@@ -151,7 +191,12 @@ function podPlan(pod: PodFacts, policy: ResolvedPolicy, cpusets: CpusetResult, w
   const shares =
     cls.fixedShares === null ? sharesFor(pod.cpuRequestMilli, cls.sharesPerCPU) : { value: cls.fixedShares };
   // Defaults that clamp (LSE's 262144 per CPU above 1 CPU) are documented, not warned about (README, Defaults).
-  if (shares.requested !== undefined && cls.fixedShares === null && cls.explicit.has('cpu.sharesPerCPU')) {
+  if (
+    shares.requested !== undefined &&
+    shares.requested > shares.value &&
+    cls.fixedShares === null &&
+    cls.explicit.has('cpu.sharesPerCPU')
+  ) {
     warnings.push({
       pod: pod.key,
       message: `spec.classes.${cls.qosClass}.cpu.sharesPerCPU ${cls.sharesPerCPU} gives cpu.shares ${shares.requested}; clamped to ${shares.value} (kernel range 2..262144)`,
