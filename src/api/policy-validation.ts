@@ -12,6 +12,11 @@ export interface Problem {
   readonly object: string; // Kind/name
   readonly path: string;
   readonly message: string;
+  /**
+   * The cluster takes the object anyway (equal-priority overlaps are settled by name, unknown fields are pruned):
+   * `validate` reports it, `nodeqos plan` warns and plans as the controller would.
+   */
+  readonly clusterAccepts?: true;
 }
 
 export interface ValidationResult {
@@ -62,6 +67,7 @@ function validateOne(item: SourcedObject, result: ValidationResult): void {
       object: label,
       path,
       message: 'unknown field; the API server would drop it',
+      clusterAccepts: true,
     });
   }
   if (parsed.data.kind === 'NodeQoSPolicy')
@@ -93,6 +99,7 @@ function checkNamesAndOverlaps(result: ValidationResult): void {
         object: `NodeQoSPolicy/${a.metadata.name}`,
         path: 'spec.nodeSelector',
         message: `can select the same nodes as NodeQoSPolicy/${b.metadata.name} at the same priority ${a.spec.priority ?? 0}; set different spec.priority values or disjoint selectors`,
+        clusterAccepts: true,
       });
     }
   });

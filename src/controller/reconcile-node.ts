@@ -1,14 +1,14 @@
 // One node: pick its policy, plan it, and write the plan only when the spec really changed.
 import type { Logger } from 'pino';
-import type { NodeIsolationPlan } from '../api/plan.ts';
-import type { NodeQoSPolicy } from '../api/policy.ts';
-import { planNode } from '../plan/plan-node.ts';
-import { choosePolicy } from '../plan/select-policy.ts';
+import { apiVersion } from '../api/group.ts';
+import { planForNode, type NodePlanOutcome } from '../plan/plan-for-node.ts';
 import type { ClusterWriter } from '../kube/writers.ts';
 import { canonicalJson } from './canonical.ts';
 import type { ClusterState } from './cluster-state.ts';
+import type { EventRecorder } from './events.ts';
 
-export type ReconcileOutcome = 'written' | 'unchanged' | 'deleted' | 'absent';
+/** unplannable: a policy selects the node but its capacity cannot be planned; the existing plan is left as is. */
+export type ReconcileOutcome = 'written' | 'unchanged' | 'deleted' | 'absent' | 'unplannable';
 
 async function removePlan(
   nodeName: string,
@@ -21,42 +21,57 @@ async function removePlan(
   return 'deleted';
 }
 
-function tieWarning(winner: NodeQoSPolicy, tiedWith: readonly string[]): { message: string } {
-  return {
-    message: `policies ${tiedWith.join(', ')} also match at priority ${winner.spec.priority ?? 0}; ${winner.metadata.name} wins by name`,
-  };
-}
-
 /** The plan the node should have, or why it should have none. */
-function desiredPlan(nodeName: string, state: ClusterState): NodeIsolationPlan | string {
+function desiredPlan(nodeName: string, state: ClusterState): NodePlanOutcome {
   const node = state.nodes.get(nodeName);
-  if (!node) return 'node deleted';
+  if (!node) return { kind: 'unselected', reason: 'node deleted' };
   const existing = state.plans.get(nodeName);
-  const policies = state.policies.list().flatMap(p => (p.policy ? [p.policy] : []));
-  const choice = choosePolicy(policies, node.metadata.labels ?? {});
-  if (!choice.winner) return 'no policy selects the node';
-  const plan = planNode({
-    policy: choice.winner,
+  return planForNode({
+    policies: state.policies.list().flatMap(p => (p.policy ? [p.policy] : [])),
     node,
     pods: state.podsOn(nodeName),
     topology: existing?.status?.topology,
     previous: state.written.get(nodeName) ?? existing?.spec,
   });
-  if (choice.tiedWith.length > 0) plan.spec.warnings.unshift(tieWarning(choice.winner, choice.tiedWith));
-  return plan;
+}
+
+export interface ReconcileDeps {
+  readonly writer: ClusterWriter;
+  readonly logger: Logger;
+  readonly events: EventRecorder;
 }
 
 export async function reconcileNode(
   nodeName: string,
   state: ClusterState,
-  writer: ClusterWriter,
-  logger: Logger,
+  { writer, logger, events }: ReconcileDeps,
 ): Promise<ReconcileOutcome> {
   const existing = state.plans.get(nodeName);
-  const plan = desiredPlan(nodeName, state);
-  if (typeof plan === 'string') {
+  const outcome = desiredPlan(nodeName, state);
+  if (outcome.kind === 'unselected') {
     state.written.delete(nodeName);
-    return existing ? removePlan(nodeName, plan, writer, logger) : 'absent';
+    return existing ? removePlan(nodeName, outcome.reason, writer, logger) : 'absent';
+  }
+  if (outcome.kind === 'unplannable') {
+    // Retrying cannot help until the node object changes (which enqueues it again); the policy's
+    // NodesPlannable condition carries the same message.
+    logger.warn({ node: nodeName, policy: outcome.policy, reason: outcome.reason }, 'node not plannable');
+    events.record(
+      { kind: 'Node', apiVersion: 'v1', name: nodeName },
+      'Warning',
+      'NotPlannable',
+      outcome.reason,
+    );
+    return 'unplannable';
+  }
+  const plan = outcome.plan;
+  for (const pod of outcome.conservative) {
+    events.record(
+      { kind: 'Pod', apiVersion: 'v1', name: pod.name, namespace: pod.namespace },
+      'Warning',
+      'PlannedConservatively',
+      `${apiVersion} plan for node ${nodeName}: not read in full (${pod.reason}); planned by class, never pinned`,
+    );
   }
   const current = state.written.get(nodeName) ?? existing?.spec;
   if (current && canonicalJson(current) === canonicalJson(plan.spec)) return 'unchanged';

@@ -2,7 +2,8 @@
 // still planned, conservatively: the class their label or Kubernetes QoS gives, never pinned, no memory
 // protection, lowest weights, and a warning. Dropping them would let any pod creator step out of BE suppression.
 import { kubeQoSClasses, type KubeQoS } from '../api/group.ts';
-import type { Pod } from '../api/inputs.ts';
+import { podSchema, type Pod } from '../api/inputs.ts';
+import { fieldProblems } from '../api/issues.ts';
 import { koordinatorQoSLabel, qosClassLabel } from './qos.ts';
 
 /**
@@ -62,4 +63,26 @@ export function conservativePod(raw: unknown, reason: string): Pod | undefined {
 
 export function conservativeReason(pod: Pod): string | undefined {
   return pod.metadata.annotations?.[conservativeAnnotation];
+}
+
+/**
+ * A pod as the planner reads it, from the informer and from `nodeqos plan --pods` alike: parsed by the schema,
+ * else kept conservatively with the schema's first problems as the reason. Undefined without a readable name.
+ */
+export function readPod(raw: unknown): Pod | undefined {
+  const parsed = podSchema.safeParse(raw);
+  if (!parsed.success) {
+    const reason = fieldProblems(parsed.error)
+      .slice(0, 3)
+      .map(p => `${p.path}: ${p.message}`)
+      .join('; ');
+    return conservativePod(raw, reason);
+  }
+  const annotations = parsed.data.metadata.annotations;
+  if (annotations?.[conservativeAnnotation] === undefined) return parsed.data;
+  // The marker is the planner's own: a pod cannot set it on itself.
+  const rest = Object.fromEntries(
+    Object.entries(annotations).filter(([key]) => key !== conservativeAnnotation),
+  );
+  return { ...parsed.data, metadata: { ...parsed.data.metadata, annotations: rest } };
 }

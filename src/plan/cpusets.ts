@@ -51,29 +51,28 @@ interface PinState {
   readonly warnings: { pod?: string; message: string }[];
 }
 
+/** Why a previous pin cannot be kept as it is, if it cannot. */
+function keepProblem(state: PinState, pod: PinCandidate, previous: PreviousPin): string | undefined {
+  const wanted = pod.cpuRequestMilli / 1000;
+  if (previous.policy !== pod.policy) return `cpuset policy changed from ${previous.policy} to ${pod.policy}`;
+  if (previous.cpus.length !== wanted) return `CPU request changed from ${previous.cpus.length} to ${wanted}`;
+  if (previous.cpus.some(cpu => !state.all.has(cpu) || state.system.has(cpu) || state.taken.has(cpu)))
+    return 'previous CPUs are no longer available';
+  // Kept pins older than the rule in pinNew (or a previous plan edited by hand) can still hold every CPU: the
+  // youngest such pin is given up, so BE never runs on an exclusive CPU (docs/decisions/0118).
+  if (pod.policy === 'exclusive' && beCpusLeft(state, previous.cpus) === 0)
+    return 'keeping its CPUs would leave no CPU outside exclusive pins for BE pods';
+  return undefined;
+}
+
 function keepPrevious(state: PinState, pod: PinCandidate, previous: PreviousPin | undefined): boolean {
   if (!previous || pod.policy === 'shared') return false;
-  const wanted = pod.cpuRequestMilli / 1000;
-  const problem =
-    previous.policy !== pod.policy
-      ? `cpuset policy changed from ${previous.policy} to ${pod.policy}`
-      : previous.cpus.length !== wanted
-        ? `CPU request changed from ${previous.cpus.length} to ${wanted}`
-        : previous.cpus.find(cpu => !state.all.has(cpu) || state.system.has(cpu) || state.taken.has(cpu)) !==
-            undefined
-          ? 'previous CPUs are no longer available'
-          : undefined;
-  const policy = pod.policy;
-  // Kept pins older than the rule below (or a previous plan edited by hand) can still hold every CPU: the
-  // youngest such pin is given up, so BE never runs on an exclusive CPU (docs/decisions/0118).
-  const lastNonExclusive =
-    !problem && policy === 'exclusive' && beCpusLeft(state, previous.cpus) === 0
-      ? 'keeping its CPUs would leave no CPU outside exclusive pins for BE pods'
-      : undefined;
-  if (problem ?? lastNonExclusive) {
-    state.warnings.push({ pod: pod.key, message: `re-pinning: ${problem ?? lastNonExclusive}` });
+  const problem = keepProblem(state, pod, previous);
+  if (problem) {
+    state.warnings.push({ pod: pod.key, message: `re-pinning: ${problem}` });
     return false;
   }
+  const policy = pod.policy;
   for (const cpu of previous.cpus) state.taken.set(cpu, policy);
   state.pins.set(pod.uid, { cpus: [...previous.cpus].sort((a, b) => a - b), policy });
   return true;

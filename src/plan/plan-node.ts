@@ -6,9 +6,9 @@ import type { NodeIsolationPlan, PlanPod, PlanSpec } from '../api/plan.ts';
 import type { NodeQoSPolicy } from '../api/policy.ts';
 import { cpuToMilli } from '../api/quantity.ts';
 import { flatTopology, type Topology } from '../api/topology.ts';
-import { quotaFor, sharesFor } from './cpu.ts';
+import { quotaFor, sharesFor, type Clamped } from './cpu.ts';
 import { assignCpusets, previousPinsFrom, type CpusetResult } from './cpusets.ts';
-import { memoryFor } from './memory.ts';
+import { memoryFor, type MemoryAdjustment } from './memory.ts';
 import { podFacts, type PodFacts } from './pod-facts.ts';
 import {
   resolvePolicy,
@@ -19,7 +19,7 @@ import {
 import { baseMilli, quotaAt } from './suppress.ts';
 
 export const podCfsPeriodUs = 100000;
-const maxWarnings = 2048;
+export const maxWarnings = 2048;
 
 export interface PlanInput {
   readonly policy: NodeQoSPolicy;
@@ -186,30 +186,25 @@ function ratioOf(cls: ResolvedClass, field: ExplicitField): number {
         : cls.sharesPerCPU;
 }
 
-function podPlan(pod: PodFacts, policy: ResolvedPolicy, cpusets: CpusetResult, warnings: Warning[]): PlanPod {
-  const cls = policy.classes[pod.qosClass];
-  const shares =
-    cls.fixedShares === null ? sharesFor(pod.cpuRequestMilli, cls.sharesPerCPU) : { value: cls.fixedShares };
-  // Defaults that clamp (LSE's 262144 per CPU above 1 CPU) are documented, not warned about (README, Defaults).
-  if (
-    shares.requested !== undefined &&
-    shares.requested > shares.value &&
-    cls.fixedShares === null &&
-    cls.explicit.has('cpu.sharesPerCPU')
-  ) {
-    warnings.push({
-      pod: pod.key,
-      message: `spec.classes.${cls.qosClass}.cpu.sharesPerCPU ${cls.sharesPerCPU} gives cpu.shares ${shares.requested}; clamped to ${shares.value} (kernel range 2..262144)`,
-    });
-  }
-  const pin = cpusets.pins.get(pod.uid);
-  // A pinned pod's quota is exactly the CPUs it owns: never throttled below its cpuset (Koordinator #489),
-  // while containers keep their own limits so one cannot starve the others (#2633). See docs/decisions/0004.
-  const cfsQuotaUs = pin ? pin.cpus.length * podCfsPeriodUs : quotaFor(pod.cpuLimitMilli, podCfsPeriodUs);
-  const burstOn = policy.burst.enabled && pod.qosClass === 'LS' && cfsQuotaUs > 0;
-  const memory = memoryFor(pod.memoryRequestBytes, pod.memoryLimitBytes, cls);
-  for (const a of memory.adjustments) {
-    if (a.causes.length === 0) continue; // the defaults' own order (README, Defaults), not the user's doing
+/** Defaults that clamp (LSE's 262144 per CPU above 1 CPU) are documented, not warned about (README, Defaults). */
+function warnShares(pod: PodFacts, cls: ResolvedClass, shares: Clamped, warnings: Warning[]): void {
+  const userSet = cls.fixedShares === null && cls.explicit.has('cpu.sharesPerCPU');
+  if (shares.requested === undefined || shares.requested <= shares.value || !userSet) return;
+  warnings.push({
+    pod: pod.key,
+    message: `spec.classes.${cls.qosClass}.cpu.sharesPerCPU ${cls.sharesPerCPU} gives cpu.shares ${shares.requested}; clamped to ${shares.value} (kernel range 2..262144)`,
+  });
+}
+
+/** Only order adjustments a ratio the policy set brought about; the defaults' own order is documented. */
+function warnMemory(
+  pod: PodFacts,
+  cls: ResolvedClass,
+  adjustments: readonly MemoryAdjustment[],
+  warnings: Warning[],
+): void {
+  for (const a of adjustments) {
+    if (a.causes.length === 0) continue;
     const fields = a.causes.map(f => `spec.classes.${cls.qosClass}.${f} ${ratioOf(cls, f)}`).join(', ');
     const below = a.knob === 'memory.low' ? 'memory.high' : 'memory.low';
     warnings.push({
@@ -217,6 +212,20 @@ function podPlan(pod: PodFacts, policy: ResolvedPolicy, cpusets: CpusetResult, w
       message: `${fields}: ${a.knob} ${a.from} is above ${below}; lowered to ${a.to}`,
     });
   }
+}
+
+function podPlan(pod: PodFacts, policy: ResolvedPolicy, cpusets: CpusetResult, warnings: Warning[]): PlanPod {
+  const cls = policy.classes[pod.qosClass];
+  const shares =
+    cls.fixedShares === null ? sharesFor(pod.cpuRequestMilli, cls.sharesPerCPU) : { value: cls.fixedShares };
+  warnShares(pod, cls, shares, warnings);
+  const pin = cpusets.pins.get(pod.uid);
+  // A pinned pod's quota is exactly the CPUs it owns: never throttled below its cpuset (Koordinator #489),
+  // while containers keep their own limits so one cannot starve the others (#2633). See docs/decisions/0004.
+  const cfsQuotaUs = pin ? pin.cpus.length * podCfsPeriodUs : quotaFor(pod.cpuLimitMilli, podCfsPeriodUs);
+  const burstOn = policy.burst.enabled && pod.qosClass === 'LS' && cfsQuotaUs > 0;
+  const memory = memoryFor(pod.memoryRequestBytes, pod.memoryLimitBytes, cls);
+  warnMemory(pod, cls, memory.adjustments, warnings);
   return {
     uid: pod.uid,
     namespace: pod.namespace,
@@ -282,7 +291,22 @@ function classDefaultsOf(policy: ResolvedPolicy): PlanSpec['classDefaults'] {
   });
 }
 
+/** A pod planned conservatively because it could not be read in full (the controller records an Event on it). */
+export interface ConservativePod {
+  readonly namespace: string;
+  readonly name: string;
+  readonly reason: string;
+}
+
 export function planNode(input: PlanInput): NodeIsolationPlan {
+  return planNodeWithNotes(input).plan;
+}
+
+/** planNode, plus which pods it had to plan conservatively. */
+export function planNodeWithNotes(input: PlanInput): {
+  plan: NodeIsolationPlan;
+  conservative: ConservativePod[];
+} {
   const policy = resolvePolicy(input.policy);
   const warnings: Warning[] = [];
   const node = nodeFacts(input, policy, warnings);
@@ -320,5 +344,11 @@ export function planNode(input: PlanInput): NodeIsolationPlan {
     pods: planPods,
     warnings: warnings.slice(0, maxWarnings),
   };
-  return { apiVersion, kind: 'NodeIsolationPlan', metadata: { name: input.node.metadata.name }, spec };
+  const conservative = pods.flatMap(p =>
+    p.conservative === undefined ? [] : [{ namespace: p.namespace, name: p.name, reason: p.conservative }],
+  );
+  return {
+    plan: { apiVersion, kind: 'NodeIsolationPlan', metadata: { name: input.node.metadata.name }, spec },
+    conservative,
+  };
 }

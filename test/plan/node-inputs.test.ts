@@ -71,10 +71,10 @@ describe('a full node never puts BE on exclusive CPUs (docs/decisions/0118)', ()
       pods: [
         ...first.spec.pods,
         {
-          ...(first.spec.pods[0] as PlanPod),
+          ...first.spec.pods[0]!,
           uid: uid(1002),
           name: 'b',
-          cpu: { ...(first.spec.pods[0] as PlanPod).cpu, cpuset: '1' },
+          cpu: { ...first.spec.pods[0]!.cpu, cpuset: '1' },
         },
       ],
     };

@@ -1,12 +1,12 @@
 // nodeqos plan: the NodeIsolationPlan a node would get, computed offline from files.
 import { describeProblems, fieldProblems } from '../../api/issues.ts';
-import { nodeSchema, podSchema, type Node, type Pod } from '../../api/inputs.ts';
+import { nodeSchema, type Node, type Pod } from '../../api/inputs.ts';
 import { planSchema, type PlanSpec } from '../../api/plan.ts';
 import { validateObjects } from '../../api/policy-validation.ts';
 import { topologySchema, type Topology } from '../../api/topology.ts';
 import type { SourcedObject } from '../../api/documents.ts';
-import { choosePolicy } from '../../plan/select-policy.ts';
-import { planNode } from '../../plan/plan-node.ts';
+import { readPod } from '../../plan/conservative-pod.ts';
+import { planForNode } from '../../plan/plan-for-node.ts';
 import { readObjects } from '../files.ts';
 import { renderPlan, type OutputFormat } from '../output.ts';
 import { UsageError } from '../usage-error.ts';
@@ -42,11 +42,16 @@ function loadNode(path: string): Node {
   return parseWith(nodeSchema, item, 'Node');
 }
 
+/** Pods as the controller's cache holds them: one the schema rejects is planned conservatively, not refused. */
 function loadPods(path: string | undefined): Pod[] {
   if (path === undefined) return [];
   return readObjects([path])
     .filter(o => o.object.kind === 'Pod' || o.object.kind === undefined)
-    .map(item => parseWith(podSchema, item, 'Pod'));
+    .map(item => {
+      const pod = readPod(item.object);
+      if (!pod) throw new UsageError(`${item.source}: invalid Pod: metadata.name: is required`);
+      return pod;
+    });
 }
 
 function loadTopology(path: string | undefined): Topology | undefined {
@@ -65,34 +70,30 @@ function loadPrevious(path: string | undefined): PlanSpec | undefined {
 
 export function runPlan(options: PlanOptions): number {
   const validation = validateObjects(readObjects(options.policy));
-  if (validation.problems.length > 0) {
-    for (const p of validation.problems) console.error(`${p.source}: ${p.object}: ${p.path}: ${p.message}`);
-    return 1;
-  }
+  const refused = validation.problems.filter(p => p.clusterAccepts !== true);
+  for (const p of validation.problems)
+    console.error(`${p.clusterAccepts ? 'warning: ' : ''}${p.source}: ${p.object}: ${p.path}: ${p.message}`);
+  if (refused.length > 0) return 1;
   const node = loadNode(options.node);
-  const choice = choosePolicy(
-    validation.policies.map(p => p.policy),
-    node.metadata.labels ?? {},
-  );
-  if (!choice.winner) {
-    console.error(
-      `no policy selects node ${node.metadata.name} (labels ${JSON.stringify(node.metadata.labels ?? {})})`,
-    );
-    return 1;
-  }
-  const plan = planNode({
-    policy: choice.winner,
+  // The controller's own function: the same policy choice, tie warning, plan, or reason for none.
+  const outcome = planForNode({
+    policies: validation.policies.map(p => p.policy),
     node,
     pods: loadPods(options.pods),
     topology: loadTopology(options.topology),
     previous: loadPrevious(options.previous),
     pressure: options.pressure,
   });
-  if (choice.tiedWith.length > 0) {
-    plan.spec.warnings.unshift({
-      message: `policies ${choice.tiedWith.join(', ')} also match at priority ${choice.winner.spec.priority ?? 0}; ${choice.winner.metadata.name} wins by name`,
-    });
+  if (outcome.kind === 'unselected') {
+    console.error(
+      `no policy selects node ${node.metadata.name} (labels ${JSON.stringify(node.metadata.labels ?? {})})`,
+    );
+    return 1;
   }
-  console.log(renderPlan(plan, options.output));
+  if (outcome.kind === 'unplannable') {
+    console.error(`policy ${outcome.policy} selects the node but it cannot be planned: ${outcome.reason}`);
+    return 1;
+  }
+  console.log(renderPlan(outcome.plan, options.output));
   return 0;
 }
