@@ -158,7 +158,10 @@ export const planSpecSchema = z.object({
     .array(planPodSchema)
     .max(1024)
     .superRefine((pods, ctx) => {
-      // One pod listed twice with different values would make the agent flip between them on every pass.
+      // One pod listed twice with different values would make the agent flip between them on every pass. Only zod
+      // checks it (controller, agent, validate): `x-kubernetes-list-type: map` would let server-side apply reorder
+      // the list (the controller would see a changed spec on every pass), and a pairwise CEL rule over 1024 pods is
+      // past the API server's cost budget.
       const seen = new Map<string, number>();
       pods.forEach((pod, index) => {
         const uid = pod.uid.toLowerCase();
@@ -172,8 +175,7 @@ export const planSpecSchema = z.object({
         else seen.set(uid, index);
       });
     })
-    .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['uid'] })
-    .describe('One entry per pod, keyed by uid.'),
+    .describe('One entry per pod; a uid appears once.'),
   warnings: z.array(planWarningSchema).max(2048),
 });
 

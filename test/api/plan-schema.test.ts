@@ -1,5 +1,6 @@
 // The plan schema refuses what the agent would otherwise have to fix on its own: burst above quota and one pod
-// listed twice. zod (controller, validate, agent) and the CRD (API server, here the embedded dev server) agree.
+// listed twice. For burst, zod (controller, validate, agent) and the CRD (API server, here the embedded dev server)
+// agree; uniqueness is zod's alone (see src/api/plan.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planSchema, type NodeIsolationPlan } from '../../src/api/plan.ts';
 import { startDevServer, type DevServer } from '../../src/devserver/index.ts';
@@ -64,13 +65,12 @@ describe('plan schema', () => {
     }
   });
 
-  it('refuses one pod uid listed twice', async () => {
+  it('refuses one pod uid listed twice (zod only: the controller, the agent and validate)', () => {
     const plan = basePlan('dup');
     const [a, b] = plan.spec.pods;
     if (!a || !b) throw new Error('two pods expected');
     b.uid = a.uid.toUpperCase() === a.uid ? a.uid.toLowerCase() : a.uid;
     const parsed = planSchema.safeParse(plan);
     expect(parsed.error?.issues.map(i => i.message)).toEqual([`uid ${a.uid} is listed twice (also pods[0])`]);
-    expect(await serverAccepts(plan)).toBe(false);
   });
 });
