@@ -72,7 +72,7 @@ function fullNodePlan(): NodeIsolationPlan {
   });
   const input = { policy: policy(), node: node('2'), topology: flatTopology(2) };
   const first = planNode({ ...input, pods: [older] });
-  const kept = first.spec.pods[0] as PlanPod;
+  const kept = first.spec.pods[0]!;
   const previous = {
     ...first.spec,
     pods: [kept, { ...kept, uid: uids.younger, name: 'younger', cpu: { ...kept.cpu, cpuset: '1' } }],
