@@ -52,6 +52,7 @@ class Accumulator {
 
   /** Step 1 and the first half of 3: units all of whose CPUs are free, smallest then lowest id, while they fit. */
   takeWholeUnits(level: Level): void {
+    if (this.need < this.index.minSize[level]) return;
     const whole = [...groupBy(this.index, this.candidates, level)]
       .filter(([key, cpus]) => this.isWhole(level, key, cpus.length))
       .sort(([ka, a], [kb, b]) => a.length - b.length || ka - kb);
@@ -120,6 +121,7 @@ class Accumulator {
 
   /** Step 4: every whole free core the rest can fill, across all candidates. */
   takeWholeCores(): void {
+    if (this.need < this.index.minSize.core) return;
     for (const core of this.orderedCores()) {
       if (this.need <= 0) return;
       if (this.isWhole('core', core.key, core.cpus.length) && core.cpus.length <= this.need)

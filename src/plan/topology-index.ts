@@ -17,6 +17,8 @@ export interface TopologyIndex {
   readonly units: ReadonlyMap<number, CpuUnits>;
   /** All CPUs of each unit, whatever is free: a unit is "whole" when all of them are free. */
   readonly members: Readonly<Record<Level, ReadonlyMap<number, readonly number[]>>>;
+  /** The smallest unit of each level: a request below it cannot fill one whole. */
+  readonly minSize: Readonly<Record<Level, number>>;
   readonly hasL3: boolean;
   /**
    * kubelet's rule for which level is the larger: when a NUMA node holds one or more sockets it is taken first,
@@ -62,7 +64,15 @@ function build(topology: Topology): TopologyIndex {
     addMember(members.core, u.core, cpu.id);
     if (hasL3) addMember(members.l3, u.l3, cpu.id);
   }
-  return { units, members, hasL3, numaFirst: members.socket.size >= members.numa.size };
+  const smallest = (map: Map<number, number[]>): number =>
+    map.size === 0 ? Infinity : Math.min(...[...map.values()].map(list => list.length));
+  const minSize = {
+    numa: smallest(members.numa),
+    socket: smallest(members.socket),
+    l3: smallest(members.l3),
+    core: smallest(members.core),
+  };
+  return { units, members, minSize, hasL3, numaFirst: members.socket.size >= members.numa.size };
 }
 
 export function indexTopology(topology: Topology): TopologyIndex {
