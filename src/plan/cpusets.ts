@@ -25,6 +25,8 @@ export interface CpusetResult {
   readonly pins: ReadonlyMap<string, { cpus: number[]; policy: 'exclusive' | 'reserved' }>;
   readonly lsPool: number[];
   readonly bePool: number[];
+  /** The pools as cpu lists, formatted once: every unpinned pod's cpuset is one of them. */
+  readonly poolText: { readonly ls: string; readonly be: string };
   readonly warnings: readonly { pod?: string; message: string }[];
 }
 
@@ -167,7 +169,14 @@ export function assignCpusets(input: {
     beUsers: input.bePodCount,
   };
   for (const pod of fresh) pinNew(state, input.topology, pod, demand);
-  return { pins: state.pins, ...nonEmptyPools(state, demand), warnings: state.warnings };
+  const { lsPool, bePool } = nonEmptyPools(state, demand);
+  return {
+    pins: state.pins,
+    lsPool,
+    bePool,
+    poolText: { ls: formatCpuList(lsPool), be: formatCpuList(bePool) },
+    warnings: state.warnings,
+  };
 }
 
 /**

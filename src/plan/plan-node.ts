@@ -239,7 +239,11 @@ function podPlan(pod: PodFacts, policy: ResolvedPolicy, cpusets: CpusetResult, w
       cfsBurstUs: burstOn
         ? Math.min(cfsQuotaUs, Math.floor((cfsQuotaUs * policy.burst.burstPercent) / 100))
         : 0,
-      cpuset: formatCpuList(pin ? pin.cpus : pod.qosClass === 'BE' ? cpusets.bePool : cpusets.lsPool),
+      cpuset: pin
+        ? formatCpuList(pin.cpus)
+        : pod.qosClass === 'BE'
+          ? cpusets.poolText.be
+          : cpusets.poolText.ls,
       pinned: pin ? pin.policy : 'shared',
     },
     memory: memory.memory,
@@ -327,7 +331,7 @@ export function planNodeWithNotes(input: PlanInput): {
     podCount: planPods.length,
     cpuSuppress,
     cpuBurst: { ...policy.burst },
-    pools: { ls: formatCpuList(cpusets.lsPool), be: formatCpuList(cpusets.bePool) },
+    pools: { ...cpusets.poolText },
     classDefaults: classDefaultsOf(policy),
     net: {
       classes: qosClasses.map(qosClass => {
