@@ -4,6 +4,7 @@ import { cpuListRegex, parseCpuList } from './cpulist.ts';
 import { apiVersion, cpusetPolicies, kubeQoSClasses, qosClasses } from './group.ts';
 import { conditionsSchema, objectMetaSchema } from './meta.ts';
 import { blkioThrottleSchema, curvePointSchema } from './policy.ts';
+import { withRules } from './rules.ts';
 import { topologySchema } from './topology.ts';
 
 /** The regex admits "5-3" and "9000", which no kernel takes: the list must parse too, else the plan is refused. */
@@ -36,20 +37,31 @@ export const planPodSchema = z.object({
   name: z.string().min(1).max(253),
   qosClass: z.enum(qosClasses).describe('nodeqos class.'),
   kubeQoS: z.enum(kubeQoSClasses).describe('Kubernetes QoS class; picks the kubepods sub-tree.'),
-  cpu: z.object({
-    shares: z.int().min(2).max(262144).describe('cpu.shares (cgroup v2: converted to cpu.weight).'),
-    cfsQuotaUs: z.int().min(-1).max(Number.MAX_SAFE_INTEGER).describe('Pod CFS quota; -1 is unlimited.'),
-    cfsPeriodUs: z.int().min(1000).max(1000000),
-    cfsBurstUs: z
-      .int()
-      .min(0)
-      .max(Number.MAX_SAFE_INTEGER)
-      .describe('CPU burst; 0 is off; never above quota.'),
-    cpuset: cpuList.describe('The CPUs the pod runs on: its own CPUs when pinned, else its pool.'),
-    pinned: z
-      .enum(cpusetPolicies)
-      .describe('exclusive/reserved when the pod owns its CPUs, shared otherwise.'),
-  }),
+  cpu: withRules(
+    z.object({
+      shares: z.int().min(2).max(262144).describe('cpu.shares (cgroup v2: converted to cpu.weight).'),
+      cfsQuotaUs: z.int().min(-1).max(Number.MAX_SAFE_INTEGER).describe('Pod CFS quota; -1 is unlimited.'),
+      cfsPeriodUs: z.int().min(1000).max(1000000),
+      cfsBurstUs: z
+        .int()
+        .min(0)
+        .max(Number.MAX_SAFE_INTEGER)
+        .describe('CPU burst; 0 is off; never above quota.'),
+      cpuset: cpuList.describe('The CPUs the pod runs on: its own CPUs when pinned, else its pool.'),
+      pinned: z
+        .enum(cpusetPolicies)
+        .describe('exclusive/reserved when the pod owns its CPUs, shared otherwise.'),
+    }),
+    [
+      {
+        // The kernel refuses burst above quota; the agent must never have to pick a value of its own.
+        rule: 'self.cfsQuotaUs == -1 ? self.cfsBurstUs == 0 : self.cfsBurstUs <= self.cfsQuotaUs',
+        message: 'cfsBurstUs must be <= cfsQuotaUs, and 0 when the quota is unlimited (-1)',
+        fieldPath: '.cfsBurstUs',
+        holds: cpu => (cpu.cfsQuotaUs === -1 ? cpu.cfsBurstUs === 0 : cpu.cfsBurstUs <= cpu.cfsQuotaUs),
+      },
+    ],
+  ),
   memory: z.object({
     minBytes: bytes.describe('memory.min; null means 0.'),
     lowBytes: bytes.describe('memory.low; null means 0.'),
@@ -146,7 +158,28 @@ export const planSpecSchema = z.object({
     .max(4)
     .describe('Per-class values the agent gives a pod it sees before the controller plans it.'),
   net: z.object({ classes: z.array(planNetClassSchema).max(4) }),
-  pods: z.array(planPodSchema).max(1024),
+  pods: z
+    .array(planPodSchema)
+    .max(1024)
+    .superRefine((pods, ctx) => {
+      // One pod listed twice with different values would make the agent flip between them on every pass. Only zod
+      // checks it (controller, agent, validate): `x-kubernetes-list-type: map` would let server-side apply reorder
+      // the list (the controller would see a changed spec on every pass), and a pairwise CEL rule over 1024 pods is
+      // past the API server's cost budget.
+      const seen = new Map<string, number>();
+      pods.forEach((pod, index) => {
+        const uid = pod.uid.toLowerCase();
+        const first = seen.get(uid);
+        if (first !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            message: `uid ${pod.uid} is listed twice (also pods[${first}])`,
+            path: [index, 'uid'],
+          });
+        else seen.set(uid, index);
+      });
+    })
+    .describe('One entry per pod; a uid appears once.'),
   warnings: z.array(planWarningSchema).max(2048),
 });
 

@@ -13,6 +13,11 @@ export interface Problem {
   readonly object: string; // Kind/name
   readonly path: string;
   readonly message: string;
+  /**
+   * The cluster takes the object anyway (equal-priority overlaps are settled by name, unknown fields are pruned):
+   * `validate` reports it, `nodeqos plan` warns and plans as the controller would.
+   */
+  readonly clusterAccepts?: true;
 }
 
 export interface ValidationResult {
@@ -64,6 +69,7 @@ function validateOne(item: SourcedObject, result: ValidationResult): void {
       object: label,
       path,
       message: 'unknown field; the API server would drop it',
+      clusterAccepts: true,
     });
   }
   if (parsed.success && parsed.data.kind === 'NodeQoSPolicy')
@@ -95,6 +101,7 @@ function checkNamesAndOverlaps(result: ValidationResult): void {
         object: `NodeQoSPolicy/${a.metadata.name}`,
         path: 'spec.nodeSelector',
         message: `can select the same nodes as NodeQoSPolicy/${b.metadata.name} at the same priority ${a.spec.priority ?? 0}; set different spec.priority values or disjoint selectors`,
+        clusterAccepts: true,
       });
     }
   });

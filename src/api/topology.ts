@@ -7,12 +7,26 @@ const id = z.int().min(0).max(maxCpuId);
 export const topologySchema = z
   .object({
     cpus: z
-      .array(z.object({ id, core: id, socket: z.int().min(0).max(255), numa: z.int().min(0).max(255) }))
+      .array(
+        z.object({
+          id,
+          core: id,
+          socket: z.int().min(0).max(255),
+          numa: z.int().min(0).max(255),
+          l3: z
+            .int()
+            .min(0)
+            .max(1_000_000)
+            .optional()
+            .describe('Last-level (L3) cache id, /sys/devices/system/cpu/cpuN/cache/index3/id.'),
+        }),
+      )
       .min(1)
       .max(maxCpuId + 1),
   })
   .superRefine((topology, ctx) => {
     const seen = new Set<number>();
+    const withL3 = topology.cpus.filter(cpu => cpu.l3 !== undefined).length;
     topology.cpus.forEach((cpu, index) => {
       if (seen.has(cpu.id))
         ctx.addIssue({
@@ -21,6 +35,13 @@ export const topologySchema = z
           path: ['cpus', index, 'id'],
         });
       seen.add(cpu.id);
+      // Half a cache map would make the picker prefer groups it cannot see whole: all CPUs or none.
+      if (withL3 > 0 && cpu.l3 === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          message: `cpu ${cpu.id} has no l3 while ${withL3} other CPUs have one; give every CPU an l3 or none`,
+          path: ['cpus', index, 'l3'],
+        });
     });
   });
 

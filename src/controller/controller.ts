@@ -34,6 +34,12 @@ export interface ControllerOptions {
 }
 
 const statusKey = 'status';
+/** The status of each policy condition that is worth a Warning event. */
+const warningStatus: Readonly<Record<string, string>> = {
+  Ready: 'False',
+  Conflict: 'True',
+  NodesPlannable: 'False',
+};
 const nodeKey = (name: string): string => `node:${name}`;
 
 function withoutVersion(object: { metadata: object }): string {
@@ -169,10 +175,15 @@ export class Controller {
     const name = key.slice(nodeKey('').length);
     const end = this.options.metrics.reconcileDuration.startTimer();
     try {
-      const outcome = await reconcileNode(name, this.state, this.writer, this.options.logger);
+      const outcome = await reconcileNode(name, this.state, {
+        writer: this.writer,
+        logger: this.options.logger,
+        events: this.options.events,
+      });
       end({ result: outcome });
       this.options.metrics.planWrites.inc({
-        result: outcome === 'unchanged' || outcome === 'absent' ? 'skipped' : outcome,
+        result:
+          outcome === 'unchanged' || outcome === 'absent' || outcome === 'unplannable' ? 'skipped' : outcome,
       });
     } catch (error) {
       end({ result: 'failed' });
@@ -199,8 +210,7 @@ export class Controller {
     for (const c of conditions) {
       const before = policy.status?.conditions?.find(p => p.type === c.type);
       if (before?.status === c.status && before.reason === c.reason) continue;
-      const warning =
-        (c.type === 'Ready' && c.status === 'False') || (c.type === 'Conflict' && c.status === 'True');
+      const warning = warningStatus[c.type] === c.status;
       this.options.events.record(
         { kind: 'NodeQoSPolicy', apiVersion, name: policy.name },
         warning ? 'Warning' : 'Normal',

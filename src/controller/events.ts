@@ -5,7 +5,8 @@ import type { KubeHttp } from '../kube/http.ts';
 
 export interface EventRecorder {
   record(
-    object: { kind: string; apiVersion: string; name: string },
+    /** namespace: for namespaced objects (pods); cluster-scoped objects' events go to "default". */
+    object: { kind: string; apiVersion: string; name: string; namespace?: string },
     type: 'Normal' | 'Warning',
     reason: string,
     message: string,
@@ -19,7 +20,8 @@ export function kubeEventRecorder(http: KubeHttp, component: string, logger: Log
   const recent = new Map<string, number>();
   return {
     record(object, type, reason, message) {
-      const key = `${object.kind}/${object.name}/${reason}/${message}`;
+      const namespace = object.namespace ?? eventNamespace;
+      const key = `${object.kind}/${namespace}/${object.name}/${reason}/${message}`;
       const now = Date.now();
       if ((recent.get(key) ?? 0) > now - dedupWindowMs) return;
       recent.set(key, now);
@@ -27,8 +29,13 @@ export function kubeEventRecorder(http: KubeHttp, component: string, logger: Log
       const body = {
         apiVersion: 'v1',
         kind: 'Event',
-        metadata: { generateName: `${object.name}.`, namespace: eventNamespace },
-        involvedObject: { kind: object.kind, apiVersion: object.apiVersion, name: object.name },
+        metadata: { generateName: `${object.name}.`, namespace },
+        involvedObject: {
+          kind: object.kind,
+          apiVersion: object.apiVersion,
+          name: object.name,
+          ...(object.namespace === undefined ? {} : { namespace: object.namespace }),
+        },
         type,
         reason,
         message: message.slice(0, 1024),
@@ -37,11 +44,9 @@ export function kubeEventRecorder(http: KubeHttp, component: string, logger: Log
         lastTimestamp: time,
         count: 1,
       };
-      http
-        .request('POST', `/api/v1/namespaces/${eventNamespace}/events`, { body })
-        .catch((error: unknown) => {
-          logger.warn({ reason, object: object.name, error: errorMessage(error) }, 'event not recorded');
-        });
+      http.request('POST', `/api/v1/namespaces/${namespace}/events`, { body }).catch((error: unknown) => {
+        logger.warn({ reason, object: object.name, error: errorMessage(error) }, 'event not recorded');
+      });
     },
   };
 }

@@ -1,15 +1,16 @@
 // One node: pick its policy, plan it, and write the plan only when the spec really changed.
 import type { Logger } from 'pino';
+import { apiVersion } from '../api/group.ts';
 import type { NodeIsolationPlan, PlanSpec } from '../api/plan.ts';
 import type { Topology } from '../api/topology.ts';
-import type { NodeQoSPolicy } from '../api/policy.ts';
-import { planNode } from '../plan/plan-node.ts';
-import { choosePolicy } from '../plan/select-policy.ts';
+import { planForNode, type NodePlanOutcome } from '../plan/plan-for-node.ts';
 import type { ClusterWriter } from '../kube/writers.ts';
 import { canonicalJson } from '../api/canonical-json.ts';
 import type { ClusterState, RejectedPlan } from './cluster-state.ts';
+import type { EventRecorder } from './events.ts';
 
-export type ReconcileOutcome = 'written' | 'unchanged' | 'deleted' | 'absent';
+/** unplannable: a policy selects the node but its capacity cannot be planned; the existing plan is left as is. */
+export type ReconcileOutcome = 'written' | 'unchanged' | 'deleted' | 'absent' | 'unplannable';
 
 async function removePlan(
   nodeName: string,
@@ -20,12 +21,6 @@ async function removePlan(
   await writer.deletePlan(nodeName);
   logger.info({ node: nodeName, reason }, 'plan deleted');
   return 'deleted';
-}
-
-function tieWarning(winner: NodeQoSPolicy, tiedWith: readonly string[]): { message: string } {
-  return {
-    message: `policies ${tiedWith.join(', ')} also match at priority ${winner.spec.priority ?? 0}; ${winner.metadata.name} wins by name`,
-  };
 }
 
 /** What the node's next plan builds on: the last spec we wrote or the cache holds (pins stay), and its topology. */
@@ -42,20 +37,21 @@ function previousPlan(
 }
 
 /** The plan the node should have, or why it should have none. */
-function desiredPlan(nodeName: string, state: ClusterState): NodeIsolationPlan | string {
+function desiredPlan(nodeName: string, state: ClusterState): NodePlanOutcome {
   const node = state.nodes.get(nodeName);
-  if (!node) return 'node deleted';
-  const policies = state.policies.list().flatMap(p => (p.policy ? [p.policy] : []));
-  const choice = choosePolicy(policies, node.metadata.labels ?? {});
-  if (!choice.winner) return 'no policy selects the node';
-  const plan = planNode({
-    policy: choice.winner,
+  if (!node) return { kind: 'unselected', reason: 'node deleted' };
+  return planForNode({
+    policies: state.policies.list().flatMap(p => (p.policy ? [p.policy] : [])),
     node,
     pods: state.podsOn(nodeName),
     ...previousPlan(nodeName, state),
   });
-  if (choice.tiedWith.length > 0) plan.spec.warnings.unshift(tieWarning(choice.winner, choice.tiedWith));
-  return plan;
+}
+
+export interface ReconcileDeps {
+  readonly writer: ClusterWriter;
+  readonly logger: Logger;
+  readonly events: EventRecorder;
 }
 
 /**
@@ -87,20 +83,56 @@ function stillRejected(name: string, resourceVersion: string): Error {
   );
 }
 
+/** Events for what the plan could not read in full (pods) or could not plan at all (the node). */
+function recordUnplannable(
+  nodeName: string,
+  outcome: Extract<NodePlanOutcome, { kind: 'unplannable' }>,
+  { logger, events }: ReconcileDeps,
+): ReconcileOutcome {
+  // Retrying cannot help until the node object changes (which enqueues it again); the policy's
+  // NodesPlannable condition carries the same message.
+  logger.warn({ node: nodeName, policy: outcome.policy, reason: outcome.reason }, 'node not plannable');
+  events.record(
+    { kind: 'Node', apiVersion: 'v1', name: nodeName },
+    'Warning',
+    'NotPlannable',
+    outcome.reason,
+  );
+  return 'unplannable';
+}
+
+function recordConservative(
+  nodeName: string,
+  outcome: Extract<NodePlanOutcome, { kind: 'planned' }>,
+  events: EventRecorder,
+): void {
+  for (const pod of outcome.conservative) {
+    events.record(
+      { kind: 'Pod', apiVersion: 'v1', name: pod.name, namespace: pod.namespace },
+      'Warning',
+      'PlannedConservatively',
+      `${apiVersion} plan for node ${nodeName}: not read in full (${pod.reason}); planned by class, never pinned`,
+    );
+  }
+}
+
 export async function reconcileNode(
   nodeName: string,
   state: ClusterState,
-  writer: ClusterWriter,
-  logger: Logger,
+  deps: ReconcileDeps,
 ): Promise<ReconcileOutcome> {
+  const { writer, logger, events } = deps;
   const existing = state.plans.get(nodeName);
   const rejected = state.rejectedPlans.get(nodeName);
-  const plan = desiredPlan(nodeName, state);
-  if (typeof plan === 'string') {
+  const outcome = desiredPlan(nodeName, state);
+  if (outcome.kind === 'unselected') {
     state.written.delete(nodeName);
     state.rejectedPlans.delete(nodeName);
-    return existing || rejected ? removePlan(nodeName, plan, writer, logger) : 'absent';
+    return existing || rejected ? removePlan(nodeName, outcome.reason, writer, logger) : 'absent';
   }
+  if (outcome.kind === 'unplannable') return recordUnplannable(nodeName, outcome, deps);
+  const plan = outcome.plan;
+  recordConservative(nodeName, outcome, events);
   if (rejected) {
     if (rejected.rewrittenAs === undefined) return rewriteRejected(plan, rejected, { state, writer, logger });
     // Our rewrite's own version came back rejected: see rewriteRejected.

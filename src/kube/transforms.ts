@@ -1,10 +1,12 @@
 // Informer transforms: keep only the fields the planner and the controller read, so a 150k-pod cache does
 // not hold managedFields, full specs and statuses.
-import { nodeSchema, podSchema, type Node, type Pod } from '../api/inputs.ts';
+import { nodeSchema, type Node, type Pod } from '../api/inputs.ts';
 import { planSchema, type NodeIsolationPlan } from '../api/plan.ts';
 import { policySchema, type NodeQoSPolicy } from '../api/policy.ts';
 import { fieldProblems, type FieldProblem } from '../api/issues.ts';
 import { koordinatorQoSLabel, numaNodeAnnotation, qosClassLabel } from '../api/labels.ts';
+import { readPod } from '../plan/conservative-pod.ts';
+import { kubeletExclusiveCpusAnnotation, kubeletReservedCpusAnnotation } from '../plan/plan-node.ts';
 
 export type CachedPod = Pod & { metadata: { resourceVersion: string } };
 export type CachedNode = Node & { metadata: { resourceVersion: string } };
@@ -60,15 +62,15 @@ export function transformPod(raw: unknown): CachedPod | undefined {
       annotations: pick(meta?.annotations, keptPodAnnotations),
     },
   };
-  const parsed = podSchema.safeParse(slim);
-  if (!parsed.success || parsed.data.spec.nodeName === undefined) return undefined;
-  return {
-    ...parsed.data,
-    metadata: { ...parsed.data.metadata, resourceVersion: meta?.resourceVersion ?? '' },
-  };
+  // A pod the schema rejects is still planned (conservatively), never dropped: dropping it would take it out
+  // of BE suppression and let it onto exclusive CPUs.
+  const pod = readPod(slim);
+  if (pod?.spec.nodeName === undefined) return undefined;
+  return { ...pod, metadata: { ...pod.metadata, resourceVersion: meta?.resourceVersion ?? '' } };
 }
 
 const resourceNames = ['cpu', 'memory'];
+const keptNodeAnnotations = [kubeletReservedCpusAnnotation, kubeletExclusiveCpusAnnotation];
 
 export function transformNode(raw: unknown): CachedNode | undefined {
   const parsed = nodeSchema.safeParse(raw);
@@ -82,6 +84,7 @@ export function transformNode(raw: unknown): CachedNode | undefined {
     metadata: {
       name: parsed.data.metadata.name,
       labels: parsed.data.metadata.labels,
+      annotations: pick(parsed.data.metadata.annotations, keptNodeAnnotations),
       resourceVersion: (raw as RawMeta).metadata?.resourceVersion ?? '',
     },
     status: { capacity: keep(capacity), allocatable: keep(allocatable) },

@@ -25,6 +25,8 @@ export interface CpusetResult {
   readonly pins: ReadonlyMap<string, { cpus: number[]; policy: 'exclusive' | 'reserved' }>;
   readonly lsPool: number[];
   readonly bePool: number[];
+  /** The pools as cpu lists, formatted once: every unpinned pod's cpuset is one of them. */
+  readonly poolText: { readonly ls: string; readonly be: string };
   readonly warnings: readonly { pod?: string; message: string }[];
 }
 
@@ -38,26 +40,36 @@ function byPinOrder(a: PinCandidate, b: PinCandidate): number {
   );
 }
 
+/** Who holds a CPU: a nodeqos pin, or kubelet's own static CPU manager (exclusive to its containers). */
+type Holder = 'exclusive' | 'reserved' | 'kubelet';
+
+const excludesBe = (holder: Holder | undefined): boolean => holder === 'exclusive' || holder === 'kubelet';
+
 interface PinState {
   readonly all: ReadonlySet<number>;
   readonly system: ReadonlySet<number>;
-  readonly taken: Map<number, 'exclusive' | 'reserved'>;
+  readonly taken: Map<number, Holder>;
   readonly pins: Map<string, { cpus: number[]; policy: 'exclusive' | 'reserved' }>;
   readonly warnings: { pod?: string; message: string }[];
 }
 
+/** Why a previous pin cannot be kept as it is, if it cannot. */
+function keepProblem(state: PinState, pod: PinCandidate, previous: PreviousPin): string | undefined {
+  const wanted = pod.cpuRequestMilli / 1000;
+  if (previous.policy !== pod.policy) return `cpuset policy changed from ${previous.policy} to ${pod.policy}`;
+  if (previous.cpus.length !== wanted) return `CPU request changed from ${previous.cpus.length} to ${wanted}`;
+  if (previous.cpus.some(cpu => !state.all.has(cpu) || state.system.has(cpu) || state.taken.has(cpu)))
+    return 'previous CPUs are no longer available';
+  // Kept pins older than the rule in pinNew (or a previous plan edited by hand) can still hold every CPU: the
+  // youngest such pin is given up, so BE never runs on an exclusive CPU (docs/decisions/0119).
+  if (pod.policy === 'exclusive' && beCpusLeft(state, previous.cpus) === 0)
+    return 'keeping its CPUs would leave no CPU outside exclusive pins for BE pods';
+  return undefined;
+}
+
 function keepPrevious(state: PinState, pod: PinCandidate, previous: PreviousPin | undefined): boolean {
   if (!previous || pod.policy === 'shared') return false;
-  const wanted = pod.cpuRequestMilli / 1000;
-  const problem =
-    previous.policy !== pod.policy
-      ? `cpuset policy changed from ${previous.policy} to ${pod.policy}`
-      : previous.cpus.length !== wanted
-        ? `CPU request changed from ${previous.cpus.length} to ${wanted}`
-        : previous.cpus.find(cpu => !state.all.has(cpu) || state.system.has(cpu) || state.taken.has(cpu)) !==
-            undefined
-          ? 'previous CPUs are no longer available'
-          : undefined;
+  const problem = keepProblem(state, pod, previous);
   if (problem) {
     state.warnings.push({ pod: pod.key, message: `re-pinning: ${problem}` });
     return false;
@@ -68,9 +80,17 @@ function keepPrevious(state: PinState, pod: PinCandidate, previous: PreviousPin 
   return true;
 }
 
+/** CPUs BE could still run on if `exclusive` became exclusive too. */
+function beCpusLeft(state: PinState, exclusive: readonly number[]): number {
+  const more = new Set(exclusive);
+  let left = 0;
+  for (const cpu of state.all) if (!excludesBe(state.taken.get(cpu)) && !more.has(cpu)) left++;
+  return left;
+}
+
 function pools(state: PinState): { ls: number[]; be: number[] } {
   const ls = [...state.all].filter(cpu => !state.taken.has(cpu) && !state.system.has(cpu));
-  const be = [...state.all].filter(cpu => state.taken.get(cpu) !== 'exclusive');
+  const be = [...state.all].filter(cpu => !excludesBe(state.taken.get(cpu)));
   return { ls: ls.sort((a, b) => a - b), be: be.sort((a, b) => a - b) };
 }
 
@@ -99,15 +119,18 @@ function pinNew(state: PinState, topology: Topology, pod: PinCandidate, demand: 
     return;
   }
   const policy = pod.policy === 'exclusive' ? 'exclusive' : 'reserved';
-  const lsLeft = [...free].filter(cpu => !cpus.includes(cpu)).length;
+  const lsLeft = free.size - cpus.length;
   const othersNeedLs = [...demand.lsUsers].some(uid => uid !== pod.uid);
-  const beLeft = [...state.all].filter(
-    cpu => state.taken.get(cpu) !== 'exclusive' && !(policy === 'exclusive' && cpus.includes(cpu)),
-  ).length;
-  if ((lsLeft === 0 && othersNeedLs) || (beLeft === 0 && demand.beUsers > 0)) {
+  // The last CPU outside exclusive pins is never made exclusive, BE pods or not: they can arrive at any time
+  // and pins never move (kubelet's static policy likewise never hands out its whole shared pool).
+  const beLeft = beCpusLeft(state, policy === 'exclusive' ? cpus : []);
+  if ((lsLeft === 0 && othersNeedLs) || beLeft === 0) {
     state.warnings.push({
       pod: pod.key,
-      message: `not pinned: ${count} CPUs would leave a shared pool empty; runs in the LS pool`,
+      message:
+        beLeft === 0
+          ? `not pinned: ${count} exclusive CPUs would leave no CPU for BE pods; runs in the LS pool`
+          : `not pinned: ${count} CPUs would leave the LS pool empty; runs in the LS pool`,
     });
     return;
   }
@@ -123,6 +146,8 @@ function pinNew(state: PinState, topology: Topology, pod: PinCandidate, demand: 
 export function assignCpusets(input: {
   topology: Topology;
   systemCpus: readonly number[];
+  /** CPUs kubelet's static CPU manager holds for its own containers: never pinned, in neither pool. */
+  kubeletCpus: readonly number[];
   candidates: readonly PinCandidate[];
   lsPoolUsers: readonly string[];
   bePodCount: number;
@@ -136,6 +161,7 @@ export function assignCpusets(input: {
     pins: new Map(),
     warnings: [],
   };
+  for (const cpu of input.kubeletCpus) if (all.has(cpu)) state.taken.set(cpu, 'kubelet');
   const ordered = input.candidates.filter(p => p.policy !== 'shared').sort(byPinOrder);
   const fresh = ordered.filter(pod => !keepPrevious(state, pod, input.previous.get(pod.uid)));
   const demand: PoolDemand = {
@@ -143,7 +169,14 @@ export function assignCpusets(input: {
     beUsers: input.bePodCount,
   };
   for (const pod of fresh) pinNew(state, input.topology, pod, demand);
-  return { pins: state.pins, ...nonEmptyPools(state, demand), warnings: state.warnings };
+  const { lsPool, bePool } = nonEmptyPools(state, demand);
+  return {
+    pins: state.pins,
+    lsPool,
+    bePool,
+    poolText: { ls: formatCpuList(lsPool), be: formatCpuList(bePool) },
+    warnings: state.warnings,
+  };
 }
 
 /**
@@ -155,8 +188,9 @@ function nonEmptyPools(state: PinState, demand: PoolDemand): { lsPool: number[];
   const everyCpu = [...state.all].sort((a, b) => a - b);
   let bePool = be;
   if (be.length === 0 && demand.beUsers > 0) {
+    // Only kubelet's own exclusive CPUs can get here (nodeqos's pins always leave one CPU): nothing is left.
     state.warnings.push({
-      message: 'the BE pool is empty: kept exclusive pins hold every CPU; BE pods share all CPUs',
+      message: 'the BE pool is empty: kubelet-exclusive CPUs hold every CPU; BE pods share all CPUs',
     });
     bePool = everyCpu;
   }

@@ -1,5 +1,5 @@
 // memory.min/low/high/max from requests, limits and the class ratios, page-aligned and ordered.
-import type { ResolvedClass } from './resolved-policy.ts';
+import type { ExplicitField, ResolvedClass } from './resolved-policy.ts';
 
 export const pageSize = 4096;
 
@@ -10,9 +10,17 @@ export interface MemoryPlan {
   readonly maxBytes: number | null;
 }
 
+export interface MemoryAdjustment {
+  readonly knob: 'memory.low' | 'memory.min';
+  readonly from: number;
+  readonly to: number;
+  /** The policy fields behind the adjustment that the policy set itself; empty when only defaults are at play. */
+  readonly causes: readonly ExplicitField[];
+}
+
 export interface MemoryResult {
   readonly memory: MemoryPlan;
-  readonly adjustments: readonly string[];
+  readonly adjustments: readonly MemoryAdjustment[];
 }
 
 function pageFloor(bytes: number): number {
@@ -26,18 +34,30 @@ function pageFloor(bytes: number): number {
  * come down to high), because protecting memory the pod is being throttled out of protects nothing.
  */
 export function memoryFor(requestBytes: number, limitBytes: number | null, cls: ResolvedClass): MemoryResult {
-  const adjustments: string[] = [];
+  const adjustments: MemoryAdjustment[] = [];
+  const setOf = (fields: readonly ExplicitField[]): ExplicitField[] =>
+    fields.filter(f => cls.explicit.has(f));
   const max = limitBytes === null ? null : pageFloor(limitBytes);
   const high = limitBytes === null ? null : pageFloor(limitBytes * cls.highRatio);
   let low = pageFloor(requestBytes * cls.lowRatio);
   let min = pageFloor(requestBytes * cls.minRatio);
   const ceiling = high ?? max;
   if (ceiling !== null && low > ceiling) {
-    adjustments.push(`memory.low ${low} lowered to memory.high ${ceiling}`);
+    adjustments.push({
+      knob: 'memory.low',
+      from: low,
+      to: ceiling,
+      causes: setOf(['memory.lowRatio', 'memory.highRatio']),
+    });
     low = ceiling;
   }
   if (min > low) {
-    adjustments.push(`memory.min ${min} lowered to memory.low ${low}`);
+    adjustments.push({
+      knob: 'memory.min',
+      from: min,
+      to: low,
+      causes: setOf(['memory.minRatio', 'memory.lowRatio', 'memory.highRatio']),
+    });
     min = low;
   }
   return { memory: { minBytes: min, lowBytes: low, highBytes: high, maxBytes: max }, adjustments };

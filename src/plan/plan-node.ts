@@ -6,15 +6,20 @@ import type { NodeIsolationPlan, PlanPod, PlanSpec } from '../api/plan.ts';
 import type { NodeQoSPolicy } from '../api/policy.ts';
 import { cpuToMilli } from '../api/quantity.ts';
 import { flatTopology, type Topology } from '../api/topology.ts';
-import { quotaFor, sharesFor } from './cpu.ts';
+import { quotaFor, sharesFor, type Clamped } from './cpu.ts';
 import { assignCpusets, previousPinsFrom, type CpusetResult } from './cpusets.ts';
-import { memoryFor } from './memory.ts';
+import { memoryFor, type MemoryAdjustment } from './memory.ts';
 import { podFacts, type PodFacts } from './pod-facts.ts';
-import { resolvePolicy, type ResolvedPolicy } from './resolved-policy.ts';
+import {
+  resolvePolicy,
+  type ExplicitField,
+  type ResolvedClass,
+  type ResolvedPolicy,
+} from './resolved-policy.ts';
 import { baseMilli, quotaAt } from './suppress.ts';
 
 export const podCfsPeriodUs = 100000;
-const maxWarnings = 2048;
+export const maxWarnings = 2048;
 
 export interface PlanInput {
   readonly policy: NodeQoSPolicy;
@@ -32,6 +37,30 @@ interface NodeFacts {
   systemReservedMilli: number;
   topology: Topology;
   systemCpus: number[];
+  kubeletCpus: number[];
+}
+
+/** kubelet's --reserved-cpus, as the node reports it: like the policy's systemReserved.cpus (docs/decisions/0115). */
+export const kubeletReservedCpusAnnotation = 'nodeqos.io/kubelet-reserved-cpus';
+/** CPUs kubelet's static CPU manager gave its own containers (cpu_manager_state): never pinned, in no pool. */
+export const kubeletExclusiveCpusAnnotation = 'nodeqos.io/kubelet-exclusive-cpus';
+
+function annotatedCpus(node: Node, annotation: string, warnings: Warning[]): number[] {
+  const value = node.metadata.annotations?.[annotation];
+  if (value === undefined) return [];
+  try {
+    return parseCpuList(value);
+  } catch (error) {
+    warnings.push({
+      message: `node annotation ${annotation}: ${(error as Error).message}; ignored`.slice(0, 1024),
+    });
+    return [];
+  }
+}
+
+/** A node whose CPU figures cannot be planned: the node gets no plan, its policy a condition (not governed). */
+export class NodeCapacityError extends Error {
+  override readonly name = 'NodeCapacityError';
 }
 
 /** A node CPU quantity in millicores; one the planner cannot use fails with the node and the field named. */
@@ -39,10 +68,26 @@ function nodeCpuMilli(node: Node, field: 'capacity' | 'allocatable', value: stri
   try {
     return cpuToMilli(value);
   } catch (error) {
-    throw new Error(`node ${node.metadata.name}: status.${field}.cpu: ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw new NodeCapacityError(
+      `node ${node.metadata.name}: status.${field}.cpu: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
+}
+
+/**
+ * The node's CPU capacity in millicores, or a NodeCapacityError: missing, unparseable, below one CPU (there is
+ * nothing to divide into pools) or above the 8192 CPUs Linux supports (ids and quotas no kernel takes).
+ */
+export function nodeCapacityMilli(node: Node): number {
+  const capacity = node.status.capacity?.cpu;
+  const where = `node ${node.metadata.name}: status.capacity.cpu`;
+  if (capacity === undefined) throw new NodeCapacityError(`${where} is missing`);
+  const milli = nodeCpuMilli(node, 'capacity', capacity);
+  if (milli < 1000) throw new NodeCapacityError(`${where}: ${milli}m is less than one CPU`);
+  if (milli > (maxCpuId + 1) * 1000)
+    throw new NodeCapacityError(`${where}: ${milli}m is more than the ${maxCpuId + 1} CPUs Linux supports`);
+  return milli;
 }
 
 /** The policy's override, else what the node keeps back: capacity - allocatable. */
@@ -58,26 +103,23 @@ function systemReservedMilli(node: Node, policy: ResolvedPolicy, capacityMilli: 
 }
 
 function nodeFacts(input: PlanInput, policy: ResolvedPolicy, warnings: Warning[]): NodeFacts {
-  const capacity = input.node.status.capacity?.cpu;
-  const capacityMilli = capacity === undefined ? 0 : nodeCpuMilli(input.node, 'capacity', capacity);
-  // Linux has at most 8192 CPUs: a larger capacity would give CPU ids no kernel takes and quotas past its maximum.
-  if (capacityMilli > (maxCpuId + 1) * 1000)
-    throw new Error(
-      `node ${input.node.metadata.name}: status.capacity.cpu: ${capacityMilli}m is more than the ${maxCpuId + 1} CPUs Linux supports`,
-    );
+  const capacityMilli = nodeCapacityMilli(input.node);
   const topology = input.topology ?? flatTopology(Math.max(1, Math.ceil(capacityMilli / 1000)));
   if (input.topology && capacityMilli > 0 && topology.cpus.length !== Math.ceil(capacityMilli / 1000)) {
     warnings.push({
       message: `topology has ${topology.cpus.length} CPUs but node capacity is ${capacityMilli}m; pinning uses the topology`,
     });
   }
-  const systemCpus =
-    policy.systemReserved?.cpus === undefined ? [] : parseCpuList(policy.systemReserved.cpus);
+  const systemCpus = [
+    ...(policy.systemReserved?.cpus === undefined ? [] : parseCpuList(policy.systemReserved.cpus)),
+    ...annotatedCpus(input.node, kubeletReservedCpusAnnotation, warnings),
+  ];
   return {
     capacityMilli,
     systemReservedMilli: systemReservedMilli(input.node, policy, capacityMilli),
     topology,
-    systemCpus,
+    systemCpus: [...new Set(systemCpus)].sort((a, b) => a - b),
+    kubeletCpus: annotatedCpus(input.node, kubeletExclusiveCpusAnnotation, warnings),
   };
 }
 
@@ -114,8 +156,9 @@ function pinCpusets(
   return assignCpusets({
     topology: node.topology,
     systemCpus: node.systemCpus,
+    kubeletCpus: node.kubeletCpus,
     candidates: pods
-      .filter(p => p.qosClass !== 'BE' && cpusetOf(p) !== 'shared')
+      .filter(p => p.qosClass !== 'BE' && cpusetOf(p) !== 'shared' && p.conservative === undefined)
       .map(p => ({
         uid: p.uid,
         key: p.key,
@@ -125,29 +168,64 @@ function pinCpusets(
         creationTimestamp: p.creationTimestamp,
         preferredNuma: p.preferredNuma,
       })),
-    lsPoolUsers: pods.filter(p => p.qosClass !== 'BE' && cpusetOf(p) === 'shared').map(p => p.uid),
+    lsPoolUsers: pods
+      .filter(p => p.qosClass !== 'BE' && (cpusetOf(p) === 'shared' || p.conservative !== undefined))
+      .map(p => p.uid),
     bePodCount: pods.filter(p => p.qosClass === 'BE').length,
     previous: previousPinsFrom(previous?.pods ?? []),
   });
+}
+
+function ratioOf(cls: ResolvedClass, field: ExplicitField): number {
+  return field === 'memory.minRatio'
+    ? cls.minRatio
+    : field === 'memory.lowRatio'
+      ? cls.lowRatio
+      : field === 'memory.highRatio'
+        ? cls.highRatio
+        : cls.sharesPerCPU;
+}
+
+/** Defaults that clamp (LSE's 262144 per CPU above 1 CPU) are documented, not warned about (README, Defaults). */
+function warnShares(pod: PodFacts, cls: ResolvedClass, shares: Clamped, warnings: Warning[]): void {
+  const userSet = cls.fixedShares === null && cls.explicit.has('cpu.sharesPerCPU');
+  if (shares.requested === undefined || shares.requested <= shares.value || !userSet) return;
+  warnings.push({
+    pod: pod.key,
+    message: `spec.classes.${cls.qosClass}.cpu.sharesPerCPU ${cls.sharesPerCPU} gives cpu.shares ${shares.requested}; clamped to ${shares.value} (kernel range 2..262144)`,
+  });
+}
+
+/** Only order adjustments a ratio the policy set brought about; the defaults' own order is documented. */
+function warnMemory(
+  pod: PodFacts,
+  cls: ResolvedClass,
+  adjustments: readonly MemoryAdjustment[],
+  warnings: Warning[],
+): void {
+  for (const a of adjustments) {
+    if (a.causes.length === 0) continue;
+    const fields = a.causes.map(f => `spec.classes.${cls.qosClass}.${f} ${ratioOf(cls, f)}`).join(', ');
+    const below = a.knob === 'memory.low' ? 'memory.high' : 'memory.low';
+    warnings.push({
+      pod: pod.key,
+      message: `${fields}: ${a.knob} ${a.from} is above ${below}; lowered to ${a.to}`,
+    });
+  }
 }
 
 function podPlan(pod: PodFacts, policy: ResolvedPolicy, cpusets: CpusetResult, warnings: Warning[]): PlanPod {
   const cls = policy.classes[pod.qosClass];
   const shares =
     cls.fixedShares === null ? sharesFor(pod.cpuRequestMilli, cls.sharesPerCPU) : { value: cls.fixedShares };
-  if (shares.requested !== undefined) {
-    warnings.push({
-      pod: pod.key,
-      message: `cpu.shares ${shares.requested} clamped to ${shares.value} (kernel range 2..262144)`,
-    });
-  }
+  warnShares(pod, cls, shares, warnings);
   const pin = cpusets.pins.get(pod.uid);
   // A pinned pod's quota is exactly the CPUs it owns: never throttled below its cpuset (Koordinator #489),
   // while containers keep their own limits so one cannot starve the others (#2633). See docs/decisions/0004.
   const cfsQuotaUs = pin ? pin.cpus.length * podCfsPeriodUs : quotaFor(pod.cpuLimitMilli, podCfsPeriodUs);
   const burstOn = policy.burst.enabled && pod.qosClass === 'LS' && cfsQuotaUs > 0;
   const memory = memoryFor(pod.memoryRequestBytes, pod.memoryLimitBytes, cls);
-  for (const adjustment of memory.adjustments) warnings.push({ pod: pod.key, message: adjustment });
+  warnMemory(pod, cls, memory.adjustments, warnings);
   return {
     uid: pod.uid,
     namespace: pod.namespace,
@@ -161,7 +239,11 @@ function podPlan(pod: PodFacts, policy: ResolvedPolicy, cpusets: CpusetResult, w
       cfsBurstUs: burstOn
         ? Math.min(cfsQuotaUs, Math.floor((cfsQuotaUs * policy.burst.burstPercent) / 100))
         : 0,
-      cpuset: formatCpuList(pin ? pin.cpus : pod.qosClass === 'BE' ? cpusets.bePool : cpusets.lsPool),
+      cpuset: pin
+        ? formatCpuList(pin.cpus)
+        : pod.qosClass === 'BE'
+          ? cpusets.poolText.be
+          : cpusets.poolText.ls,
       pinned: pin ? pin.policy : 'shared',
     },
     memory: memory.memory,
@@ -214,7 +296,22 @@ function classDefaultsOf(policy: ResolvedPolicy): PlanSpec['classDefaults'] {
   });
 }
 
+/** A pod planned conservatively because it could not be read in full (the controller records an Event on it). */
+export interface ConservativePod {
+  readonly namespace: string;
+  readonly name: string;
+  readonly reason: string;
+}
+
 export function planNode(input: PlanInput): NodeIsolationPlan {
+  return planNodeWithNotes(input).plan;
+}
+
+/** planNode, plus which pods it had to plan conservatively. */
+export function planNodeWithNotes(input: PlanInput): {
+  plan: NodeIsolationPlan;
+  conservative: ConservativePod[];
+} {
   const policy = resolvePolicy(input.policy);
   const warnings: Warning[] = [];
   const node = nodeFacts(input, policy, warnings);
@@ -235,7 +332,7 @@ export function planNode(input: PlanInput): NodeIsolationPlan {
     podCount: planPods.length,
     cpuSuppress,
     cpuBurst: { ...policy.burst },
-    pools: { ls: formatCpuList(cpusets.lsPool), be: formatCpuList(cpusets.bePool) },
+    pools: { ...cpusets.poolText },
     classDefaults: classDefaultsOf(policy),
     net: {
       classes: qosClasses.map(qosClass => {
@@ -252,5 +349,11 @@ export function planNode(input: PlanInput): NodeIsolationPlan {
     pods: planPods,
     warnings: warnings.slice(0, maxWarnings),
   };
-  return { apiVersion, kind: 'NodeIsolationPlan', metadata: { name: input.node.metadata.name }, spec };
+  const conservative = pods.flatMap(p =>
+    p.conservative === undefined ? [] : [{ namespace: p.namespace, name: p.name, reason: p.conservative }],
+  );
+  return {
+    plan: { apiVersion, kind: 'NodeIsolationPlan', metadata: { name: input.node.metadata.name }, spec },
+    conservative,
+  };
 }

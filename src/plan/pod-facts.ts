@@ -2,6 +2,7 @@
 import type { KubeQoS, QoSClass } from '../api/group.ts';
 import type { Pod } from '../api/inputs.ts';
 import { numaNodeAnnotation } from '../api/labels.ts';
+import { conservativeReason } from './conservative-pod.ts';
 import { kubeQoSOf, qosClassOf } from './qos.ts';
 import { podResources, type PodResources } from './resources.ts';
 
@@ -16,7 +17,16 @@ export interface PodFacts extends PodResources {
   readonly kubeQoS: KubeQoS;
   readonly creationTimestamp: string;
   readonly preferredNuma: number | undefined;
+  /** Why the pod is planned conservatively (never pinned, no requests or limits read), if it is. */
+  readonly conservative: string | undefined;
 }
+
+const unknownResources: PodResources = {
+  cpuRequestMilli: 0,
+  cpuLimitMilli: null,
+  memoryRequestBytes: 0,
+  memoryLimitBytes: null,
+};
 
 export type PodFactsResult =
   { ok: true; facts: PodFacts; warning?: string } | { ok: false; key: string; reason: string };
@@ -35,14 +45,23 @@ export function podFacts(pod: Pod): PodFactsResult {
       reason: 'skipped: metadata.uid is not a pod UID, so its cgroup cannot be located',
     };
   }
-  let resources: PodResources;
-  try {
-    resources = podResources(pod);
-  } catch (error) {
-    return { ok: false, key, reason: `skipped: ${(error as Error).message}` };
+  let conservative = conservativeReason(pod);
+  let resources: PodResources = unknownResources;
+  if (conservative === undefined) {
+    try {
+      resources = podResources(pod);
+    } catch (error) {
+      conservative = (error as Error).message;
+    }
   }
   const kubeQoS = kubeQoSOf(pod);
-  const { qosClass, invalidLabel } = qosClassOf(pod, kubeQoS);
+  const classified = qosClassOf(pod, kubeQoS);
+  const { invalidLabel } = classified;
+  // Pinning needs a trusted request: an unreadable LSE/LSR pod runs in the LS pool.
+  const qosClass =
+    conservative !== undefined && (classified.qosClass === 'LSE' || classified.qosClass === 'LSR')
+      ? 'LS'
+      : classified.qosClass;
   const facts: PodFacts = {
     ...resources,
     uid: pod.metadata.uid.toLowerCase(),
@@ -52,9 +71,16 @@ export function podFacts(pod: Pod): PodFactsResult {
     qosClass,
     kubeQoS,
     creationTimestamp: pod.metadata.creationTimestamp ?? '',
-    preferredNuma: preferredNuma(pod),
+    preferredNuma: conservative === undefined ? preferredNuma(pod) : undefined,
+    conservative,
   };
-  return invalidLabel
-    ? { ok: true, facts, warning: `label ${invalidLabel} is not LSE, LSR, LS or BE; using ${qosClass}` }
-    : { ok: true, facts };
+  const warnings = [
+    ...(invalidLabel ? [`label ${invalidLabel} is not LSE, LSR, LS or BE; using ${qosClass}`] : []),
+    ...(conservative === undefined
+      ? []
+      : [
+          `planned conservatively as ${qosClass} (${kubeQoS}): never pinned, no requests, limits or memory protection read: ${conservative}`,
+        ]),
+  ];
+  return warnings.length > 0 ? { ok: true, facts, warning: warnings.join('; ') } : { ok: true, facts };
 }

@@ -1,15 +1,20 @@
 // A policy with every default filled in: the only form the rest of the planner reads.
 import { burstDefaults, classDefaults, suppressDefaults, type ClassDefaults } from '../api/defaults.ts';
 import { qosClasses, type QoSClass } from '../api/group.ts';
-import type { NodeQoSPolicy, PolicySpec } from '../api/policy.ts';
+import type { ClassSpec, NodeQoSPolicy, PolicySpec } from '../api/policy.ts';
 import { bandwidthToBits } from '../api/quantity.ts';
 
 /** The class table row with the policy's values in, fixed shares as null when none, bandwidths in bits/s. */
 export interface ResolvedClass extends Omit<ClassDefaults, 'fixedShares' | 'netRate' | 'netCeil'> {
+  readonly qosClass: QoSClass;
+  /** Fields the policy set itself (the rest are defaults): only their consequences are worth a warning. */
+  readonly explicit: ReadonlySet<ExplicitField>;
   readonly fixedShares: number | null;
   readonly netRateBits: number | null;
   readonly netCeilBits: number | null;
 }
+
+export type ExplicitField = 'cpu.sharesPerCPU' | 'memory.minRatio' | 'memory.lowRatio' | 'memory.highRatio';
 
 export interface ResolvedSuppress {
   readonly enabled: boolean;
@@ -43,6 +48,19 @@ function definedOnly<T extends object>(value: T): Partial<{ [K in keyof T]: Excl
   }>;
 }
 
+function explicitFields(
+  cpu: NonNullable<ClassSpec['cpu']>,
+  memory: NonNullable<ClassSpec['memory']>,
+): Set<ExplicitField> {
+  const set: [ExplicitField, unknown][] = [
+    ['cpu.sharesPerCPU', cpu.sharesPerCPU],
+    ['memory.minRatio', memory.minRatio],
+    ['memory.lowRatio', memory.lowRatio],
+    ['memory.highRatio', memory.highRatio],
+  ];
+  return new Set(set.filter(([, value]) => value !== undefined).map(([field]) => field));
+}
+
 function resolveClass(qosClass: QoSClass, spec: PolicySpec): ResolvedClass {
   const d = classDefaults[qosClass];
   const { cpu = {}, memory = {}, blkio = {}, net = {}, oomScoreAdj } = spec.classes?.[qosClass] ?? {};
@@ -66,6 +84,8 @@ function resolveClass(qosClass: QoSClass, spec: PolicySpec): ResolvedClass {
   // A policy that sets sharesPerCPU for a class with fixed default shares (BE) means weights by request.
   const fixedShares = cpu.shares ?? (cpu.sharesPerCPU === undefined ? (d.fixedShares ?? null) : null);
   return {
+    qosClass,
+    explicit: explicitFields(cpu, memory),
     sharesPerCPU: merged.sharesPerCPU,
     fixedShares,
     cpuset: merged.cpuset,

@@ -1,14 +1,15 @@
 // Fuzz: Pod and Node objects as the API server (or an attacker who can create pods) sends them, through the
-// informer transforms (transformPod/transformNode) and planNode. Transforms drop what they cannot read; the
-// planner skips pods it cannot use with a warning naming the pod, refuses a node whose capacity is unusable with
-// an error naming the field, and otherwise plans inside every kernel range.
+// informer transforms (transformPod/transformNode) and planNode. transformNode drops what it cannot read,
+// transformPod keeps an unreadable pod for conservative planning (docs/decisions/0115); the planner skips only pods
+// whose uid names no cgroup, with a warning naming the pod, refuses a node whose capacity is unusable with an error
+// naming the field, and otherwise plans inside every kernel range.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { nodeSchema, podSchema } from '../../src/api/inputs.ts';
 import { policySchema, type NodeQoSPolicy } from '../../src/api/policy.ts';
 import { flatTopology, type Topology } from '../../src/api/topology.ts';
 import { transformNode, transformPod, type CachedPod } from '../../src/kube/transforms.ts';
-import { planNode } from '../../src/plan/plan-node.ts';
+import { NodeCapacityError, planNode } from '../../src/plan/plan-node.ts';
 import { fuzz, fuzzSettings } from './support/config.ts';
 import { hostileValue, prototypeIsClean } from './support/hostile.ts';
 import { mutated } from './support/mutate.ts';
@@ -67,6 +68,7 @@ function planCase(input: typeof caseArb extends fc.Arbitrary<infer T> ? T : neve
     plan = planNode({ policy, node, pods, topology: input.topology, pressure: input.pressure });
   } catch (error) {
     expect(error).toBeInstanceOf(Error);
+    expect(error).toBeInstanceOf(NodeCapacityError);
     expect((error as Error).message).toMatch(nodeFieldPattern);
     return;
   }

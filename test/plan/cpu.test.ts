@@ -27,16 +27,19 @@ describe('cpu.shares', () => {
     expect(sharesFor(2000, 262144)).toEqual({ value: 262144, requested: 524288 });
   });
 
-  it('warns on the plan when clamping changes a value', () => {
-    const plan = planNode({
-      policy: policy(),
-      node: node('16'),
-      pods: [guaranteed('LSE', '2', '1Gi', { name: 'big' })],
-    });
-    expect(plan.spec.warnings).toContainEqual({
-      pod: 'default/big',
-      message: 'cpu.shares 524288 clamped to 262144 (kernel range 2..262144)',
-    });
+  it('warns when a sharesPerCPU the policy set is clamped, naming the field; the defaults never warn', () => {
+    const pods = [guaranteed('LSE', '2', '1Gi', { name: 'big' }), pod({ name: 'tiny', cpu: '1m' })];
+    const defaults = planNode({ policy: policy(), node: node('16'), pods });
+    expect(defaults.spec.pods.find(p => p.name === 'big')?.cpu.shares).toBe(262144);
+    expect(defaults.spec.warnings).toEqual([]);
+    const set = policy({ classes: { LSE: { cpu: { sharesPerCPU: 200000 } } } });
+    expect(planNode({ policy: set, node: node('16'), pods }).spec.warnings).toEqual([
+      {
+        pod: 'default/big',
+        message:
+          'spec.classes.LSE.cpu.sharesPerCPU 200000 gives cpu.shares 400000; clamped to 262144 (kernel range 2..262144)',
+      },
+    ]);
   });
 
   it('BE is fixed at 2 by default whatever it requests, and follows sharesPerCPU once the policy sets it', () => {

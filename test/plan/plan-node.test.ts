@@ -108,7 +108,7 @@ describe('planNode: cpusets and pools', () => {
     });
     expect(byName(plan, 'greedy')?.cpu.pinned).toBe('shared');
     expect(plan.spec.pools.ls).toBe('0-3');
-    expect(plan.spec.warnings.some(w => w.message.includes('leave a shared pool empty'))).toBe(true);
+    expect(plan.spec.warnings.some(w => w.message.startsWith('not pinned: 4 exclusive CPUs'))).toBe(true);
   });
 
   it('re-pins when the previous CPUs vanished from the topology', () => {

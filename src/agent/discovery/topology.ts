@@ -1,5 +1,6 @@
-// CPU topology from sysfs: <sys>/devices/system/cpu/cpu<N>/topology/{core_id,physical_package_id} and
-// <sys>/devices/system/node/node<N>/cpulist. Shape: src/api/topology.ts.
+// CPU topology from sysfs: <sys>/devices/system/cpu/cpu<N>/topology/{core_id,physical_package_id},
+// <sys>/devices/system/cpu/cpu<N>/cache/index3/id (L3 group) and <sys>/devices/system/node/node<N>/cpulist.
+// Shape: src/api/topology.ts.
 import { parseCpuList } from '../../api/cpulist.ts';
 import { topologySchema, type Topology, type TopologyCpu } from '../../api/topology.ts';
 import { resolveUnder } from '../cgroup/safe-path.ts';
@@ -51,13 +52,17 @@ export async function discoverTopology(fs: AgentFs, sysRoot = '/sys'): Promise<T
     const topologyDir = resolveUnder(cpuRoot, `cpu${id}`, 'topology');
     const core = await readOptional(fs, resolveUnder(topologyDir, 'core_id'));
     const socket = await readOptional(fs, resolveUnder(topologyDir, 'physical_package_id'));
+    const l3 = await readOptional(fs, resolveUnder(cpuRoot, `cpu${id}`, 'cache', 'index3', 'id'));
     cpus.push({
       id,
       core: core === undefined ? id : topologyId(core, `cpu${id} core_id`),
       socket: topologyId(socket, `cpu${id} physical_package_id`),
       numa: numaOf.get(id) ?? 0,
+      ...(l3 === undefined ? {} : { l3: topologyId(l3, `cpu${id} cache/index3/id`) }),
     });
   }
+  // Cache ids only where every CPU has one (a VM may expose index3 on some CPUs): the picker needs all or none.
+  if (cpus.some(cpu => cpu.l3 === undefined)) for (const cpu of cpus) delete cpu.l3;
   const parsed = topologySchema.safeParse({ cpus });
   if (!parsed.success) throw new Error(`CPU topology under ${cpuRoot} is invalid: ${parsed.error.message}`);
   return parsed.data;

@@ -1,13 +1,13 @@
 // nodeqos plan: the NodeIsolationPlan a node would get, computed offline from files.
 import { describeProblems, fieldProblems } from '../../api/issues.ts';
-import { nodeSchema, podSchema, type Node, type Pod } from '../../api/inputs.ts';
+import { nodeSchema, type Node, type Pod } from '../../api/inputs.ts';
 import { planSchema, type PlanSpec } from '../../api/plan.ts';
 import type { NodeQoSPolicy } from '../../api/policy.ts';
 import { validateObjects } from '../../api/policy-validation.ts';
 import { topologySchema, type Topology } from '../../api/topology.ts';
 import type { SourcedObject } from '../../api/documents.ts';
-import { choosePolicy } from '../../plan/select-policy.ts';
-import { planNode } from '../../plan/plan-node.ts';
+import { readPod } from '../../plan/conservative-pod.ts';
+import { planForNode } from '../../plan/plan-for-node.ts';
 import { describeKinds, readObjects } from '../files.ts';
 import { renderPlan, type OutputFormat } from '../output.ts';
 import { UsageError } from '../usage-error.ts';
@@ -44,7 +44,10 @@ function loadNode(path: string): Node {
   return parseWith(nodeSchema, item, 'Node');
 }
 
-/** Every Pod of the file: an empty file or one of another kind (a policy passed as --pods) is an error. */
+/**
+ * Every Pod of the file: an empty file or one of another kind (a policy passed as --pods) is an error. A pod the
+ * schema rejects is planned conservatively, as the controller's cache holds it, not refused.
+ */
 function loadPods(path: string | undefined): Pod[] {
   if (path === undefined) return [];
   const objects = readObjects([path]);
@@ -57,7 +60,11 @@ function loadPods(path: string | undefined): Pod[] {
   const others = objects.filter(o => !isPod(o));
   if (others.length > 0)
     throw new UsageError(`${path}: --pods takes Pods only, the file also holds ${describeKinds(others)}`);
-  return pods.map(item => parseWith(podSchema, item, 'Pod'));
+  return pods.map(item => {
+    const pod = readPod(item.object);
+    if (!pod) throw new UsageError(`${item.source}: invalid Pod: metadata.name: is required`);
+    return pod;
+  });
 }
 
 function loadTopology(path: string | undefined): Topology | undefined {
@@ -81,14 +88,16 @@ function loadPrevious(path: string | undefined): PlanSpec | undefined {
   return parseWith(planSchema, item, 'NodeIsolationPlan').spec;
 }
 
-/** The policies of --policy: any problem, or none at all, is an error (exit 1). */
+/**
+ * The policies of --policy: problems the cluster would refuse are an error (exit 1); what it accepts (overlapping
+ * selectors at one priority) is printed as a warning and planned as the controller would. None at all is an error.
+ */
 function loadPolicies(paths: readonly string[]): NodeQoSPolicy[] | undefined {
   const objects = readObjects(paths);
   const validation = validateObjects(objects);
-  if (validation.problems.length > 0) {
-    for (const p of validation.problems) console.error(`${p.source}: ${p.object}: ${p.path}: ${p.message}`);
-    return undefined;
-  }
+  for (const p of validation.problems)
+    console.error(`${p.clusterAccepts ? 'warning: ' : ''}${p.source}: ${p.object}: ${p.path}: ${p.message}`);
+  if (validation.problems.some(p => p.clusterAccepts !== true)) return undefined;
   if (validation.policies.length === 0)
     throw new UsageError(`--policy ${paths.join(' ')}: no NodeQoSPolicy found (${describeKinds(objects)})`);
   return validation.policies.map(p => p.policy);
@@ -98,27 +107,24 @@ export function runPlan(options: PlanOptions): number {
   const policies = loadPolicies(options.policy);
   if (policies === undefined) return 1;
   const node = loadNode(options.node);
-  const pods = loadPods(options.pods);
-  const choice = choosePolicy(policies, node.metadata.labels ?? {});
-  if (!choice.winner) {
-    throw new UsageError(
-      `no policy selects node ${node.metadata.name} (labels ${JSON.stringify(node.metadata.labels ?? {})}; ` +
-        `policies: ${policies.map(p => p.metadata.name).join(', ')})`,
-    );
-  }
-  const plan = planNode({
-    policy: choice.winner,
+  // The controller's own function: the same policy choice, tie warning, plan, or reason for none.
+  const outcome = planForNode({
+    policies,
     node,
-    pods,
+    pods: loadPods(options.pods),
     topology: loadTopology(options.topology),
     previous: loadPrevious(options.previous),
     pressure: options.pressure,
   });
-  if (choice.tiedWith.length > 0) {
-    plan.spec.warnings.unshift({
-      message: `policies ${choice.tiedWith.join(', ')} also match at priority ${choice.winner.spec.priority ?? 0}; ${choice.winner.metadata.name} wins by name`,
-    });
+  if (outcome.kind === 'unselected')
+    throw new UsageError(
+      `no policy selects node ${node.metadata.name} (labels ${JSON.stringify(node.metadata.labels ?? {})}; ` +
+        `policies: ${policies.map(p => p.metadata.name).join(', ')})`,
+    );
+  if (outcome.kind === 'unplannable') {
+    console.error(`policy ${outcome.policy} selects the node but it cannot be planned: ${outcome.reason}`);
+    return 1;
   }
-  console.log(renderPlan(plan, options.output));
+  console.log(renderPlan(outcome.plan, options.output));
   return 0;
 }

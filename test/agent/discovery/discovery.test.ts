@@ -179,11 +179,30 @@ describe('CPU topology from sysfs', () => {
     });
   });
 
+  it("reads each CPU's L3 cache id, and drops them all when one CPU has none", async () => {
+    const fs = new MemoryFs();
+    const cpu = '/sys/devices/system/cpu';
+    for (const id of [0, 1, 2])
+      fs.cgroup(`${cpu}/cpu${id}/topology`, { core_id: `${id}`, physical_package_id: '0' });
+    fs.cgroup(`${cpu}/cpu0/cache/index3`, { id: '0\n' });
+    fs.cgroup(`${cpu}/cpu1/cache/index3`, { id: '1\n' });
+    expect((await discoverTopology(fs, '/sys')).cpus.map(c => c.l3)).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    fs.cgroup(`${cpu}/cpu2/cache/index3`, { id: '1\n' });
+    expect((await discoverTopology(fs, '/sys')).cpus.map(c => c.l3)).toEqual([0, 1, 1]);
+  });
+
   it('matches the real sysfs of this machine', async () => {
     const { nodeFs } = await import('../../../src/agent/fs.ts');
+    const { readFile } = await import('node:fs/promises');
     const topology = await discoverTopology(nodeFs);
     expect(topology.cpus.length).toBeGreaterThan(0);
     expect(topology.cpus.map(c => c.id)).toEqual([...topology.cpus.keys()]);
+    const l3 = await readFile('/sys/devices/system/cpu/cpu0/cache/index3/id', 'utf8').catch(() => undefined);
+    expect(topology.cpus[0]?.l3).toBe(l3 === undefined ? undefined : Number(l3.trim()));
   });
 });
 

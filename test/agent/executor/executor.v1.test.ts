@@ -180,17 +180,21 @@ describe('vanished cgroups', () => {
 describe('range checks before writing', () => {
   it('refuses burst without a quota, an empty cpuset and an iops rate the kernel would clamp', async () => {
     const h = await harness();
-    const report = await apply(
-      h,
-      pods({
-        a: { cpu: { shares: 2048, cpuset: '', cfsQuotaUs: -1, cfsBurstUs: 5000 } },
-        b: { blkio: { weight: 100, throttle: [{ device: 'all', readIops: 2 ** 32 }] } },
-      }),
-    );
-    expect(byName(report, 'a').failed.map(f => [f.knob, f.errno])).toEqual([
-      ['cpuset.cpus', 'ERANGE'],
-      ['cpu.cfs_burst_us', 'ERANGE'],
-    ]);
+    const planPods = pods({
+      a: { cpu: { shares: 2048, cpuset: '', cfsQuotaUs: -1 } },
+      b: { blkio: { weight: 100, throttle: [{ device: 'all', readIops: 2 ** 32 }] } },
+    });
+    // Burst without a quota: the plan schema refuses it (docs/decisions/0115), so the agent refuses the whole
+    // plan and writes nothing, rather than choosing a value of its own.
+    const withBurst = plan('n', planPods);
+    const a = withBurst.spec.pods[0];
+    if (!a) throw new Error('no pod a');
+    a.cpu.cfsBurstUs = 5000;
+    const refused = await h.agent.applyPlan(withBurst);
+    expect(refused.status).toBe('refused');
+    expect(h.fs.writesTo('cpu.cfs_burst_us')).toEqual([]);
+    const report = await apply(h, planPods);
+    expect(byName(report, 'a').failed.map(f => [f.knob, f.errno])).toEqual([['cpuset.cpus', 'ERANGE']]);
     expect(byName(report, 'b').failed.map(f => [f.knob, f.errno])).toEqual([
       ['blkio.throttle.read_iops_device', 'ERANGE'],
     ]);

@@ -111,8 +111,10 @@ describe('renderExplain on a planner-made plan', () => {
 });
 
 describe('renderExplain layout', () => {
+  let pods = 0;
+  // A plan lists each uid once: each pod gets its own.
   const pod = (name: string, overrides: Partial<PlanPod['cpu']> = {}): PlanPod => ({
-    uid: '0f6c1a52-1f3e-4a8e-9d0b-3c1f2e4d5a6b',
+    uid: `0f6c1a52-1f3e-4a8e-9d0b-${(++pods).toString(16).padStart(12, '0')}`,
     namespace: 'ns',
     name,
     qosClass: 'LS',
