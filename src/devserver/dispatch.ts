@@ -10,7 +10,8 @@ import {
 } from './discovery.ts';
 import type { RequestInfo, Verb } from './faults.ts';
 import { handlePatch } from './handlers/patch.ts';
-import { handleGet, handleList, selectionOf } from './handlers/read.ts';
+import { handleGet, handleList, selectionOf, type ReadFormat } from './handlers/read.ts';
+import { tableRequest } from './table.ts';
 import { handleCreate, handleDelete, handleDeleteCollection, handleUpdate } from './handlers/write.ts';
 import { mediaType, parseJsonBody, parseYamlBody, readBody, type Reply } from './http-io.ts';
 import type { JsonValue } from './json.ts';
@@ -154,6 +155,10 @@ async function write(
   }
 }
 
+function readFormat(ctx: DispatchContext, req: IncomingMessage, url: URL): ReadFormat {
+  return { table: tableRequest(req, url.searchParams), now: ctx.now() };
+}
+
 /** Handles a request; undefined means the handler streams the response itself (watch). */
 export async function dispatch(
   ctx: DispatchContext,
@@ -167,9 +172,9 @@ export async function dispatch(
   const url = new URL(`http://localhost${http.req.url ?? '/'}`);
   switch (info.verb) {
     case 'get':
-      return handleGet(ctx.store, target);
+      return handleGet(ctx.store, target, readFormat(ctx, http.req, url));
     case 'list':
-      return handleList(ctx.store, target, url.searchParams);
+      return handleList(ctx.store, target, url.searchParams, readFormat(ctx, http.req, url));
     case 'watch':
       watch(ctx, target, url, http.res);
       return undefined;

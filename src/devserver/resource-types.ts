@@ -27,6 +27,17 @@ export interface ResourceType {
   readonly listItemsCarryTypeMeta: boolean;
   /** openAPIV3Schema of a custom resource; built-in types are not schema-checked. */
   readonly schema: CrdSchema | undefined;
+  /** A CRD version's additionalPrinterColumns (Table responses); undefined for built-in types. */
+  readonly printerColumns: readonly PrinterColumn[] | undefined;
+}
+
+export interface PrinterColumn {
+  readonly name: string;
+  readonly type: 'integer' | 'number' | 'string' | 'boolean' | 'date';
+  readonly jsonPath: string;
+  readonly description?: string | undefined;
+  readonly format?: string | undefined;
+  readonly priority?: number | undefined;
 }
 
 export function apiVersionOf(type: Pick<ResourceType, 'group' | 'version'>): string {
@@ -68,6 +79,7 @@ function builtin(spec: BuiltinSpec): ResourceType {
     extraFieldLabels: spec.fieldLabels ?? [],
     listItemsCarryTypeMeta: false,
     schema: undefined,
+    printerColumns: undefined,
   };
 }
 

@@ -1,7 +1,7 @@
 // PATCH of the main resource or /status: JSON merge patch, JSON patch, strategic merge patch (built-in types
 // only, like a real server) and server-side apply (creates the object when absent).
 import { badRequest, conflict, notFound, staleResourceVersion, unsupportedMediaType } from '../api-error.ts';
-import { parseJsonBody, parseYamlBody, type Reply } from '../http-io.ts';
+import { parseApplyBody, parseJsonBody, type Reply } from '../http-io.ts';
 import { isJsonObject, type JsonObject, type JsonValue } from '../json.ts';
 import {
   checkName,
@@ -77,7 +77,7 @@ function reply(
 
 /** Parses and checks an applied configuration: it must name its apiVersion and kind. */
 function applyConfig(target: ResourceTarget, body: Buffer): JsonObject {
-  const config = requireObject(parseYamlBody(body), 'apply');
+  const config = requireObject(parseApplyBody(body), 'apply');
   for (const field of ['apiVersion', 'kind'] as const) {
     if (typeof config[field] !== 'string' || config[field] === '')
       throw badRequest(`apply: ${field} must be set`);
