@@ -3,7 +3,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DocumentError } from '../api/documents.ts';
 import { runControllerCommand } from './commands/controller.ts';
-import { runDemo, type DemoOptions } from './commands/demo.ts';
+import type { DemoOptions } from './commands/demo.ts';
 import { runAgentCommand, type AgentCommandOptions } from './commands/agent.ts';
 import { runSimNode } from './commands/sim-node.ts';
 import { runExplain, type ExplainOptions } from './commands/explain.ts';
@@ -87,6 +87,9 @@ program
   .option('--keep', 'keep running and print a kubeconfig for kubectl', false)
   .addOption(new Option('--log-level <level>', 'log level').choices(logLevels).default('warn'))
   .action(async (options: DemoOptions) => {
+    // Imported on use: the demo brings the embedded API server and @bufbuild/cel, which the controller and
+    // the agent never load (docs/decisions/0112-devserver-out-of-the-production-path.md).
+    const { runDemo } = await import('./commands/demo.ts');
     process.exitCode = await runDemo(options);
   });
 

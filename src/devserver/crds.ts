@@ -87,6 +87,7 @@ export function crdResourceTypes(crd: CustomResourceDefinition): ResourceType[] 
     .filter(version => version.served)
     .map(version => ({
       key: resourceKey(group, names.plural),
+      builtin: false,
       group,
       version: version.name,
       plural: names.plural,

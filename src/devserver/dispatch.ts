@@ -1,6 +1,7 @@
 // Routes one parsed request to its handler by HTTP method, target and query.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { badRequest, methodNotAllowed, unsupportedMediaType } from './api-error.ts';
+import { badRequest, methodNotAllowed, routeNotFound, unsupportedMediaType } from './api-error.ts';
+import { openApiV2Document, openApiV3Document, openApiV3Root } from './openapi/documents.ts';
 import {
   apiGroupDocument,
   apiGroupList,
@@ -99,6 +100,15 @@ function discovery(ctx: DispatchContext, route: Route, info: RequestInfo): Reply
       return readOnly(info.method, info.path, apiGroupDocument(ctx.registry, route.group));
     case 'resources':
       return readOnly(info.method, info.path, apiResourceList(ctx.registry, route.group, route.version));
+    case 'openapiV2':
+      return readOnly(info.method, info.path, openApiV2Document(ctx.registry));
+    case 'openapiV3Root':
+      return readOnly(info.method, info.path, openApiV3Root(ctx.registry));
+    case 'openapiV3': {
+      const document = openApiV3Document(ctx.registry, route.group, route.version);
+      if (document === undefined) throw routeNotFound();
+      return readOnly(info.method, info.path, document);
+    }
     case 'resource':
       return undefined;
   }

@@ -7,7 +7,12 @@ type Step =
   | { readonly kind: 'field'; readonly name: string }
   | { readonly kind: 'index'; readonly index: number }
   | { readonly kind: 'all' }
-  | { readonly kind: 'filter'; readonly path: readonly string[]; readonly op: '==' | '!='; readonly value: string };
+  | {
+      readonly kind: 'filter';
+      readonly path: readonly string[];
+      readonly op: '==' | '!=';
+      readonly value: string;
+    };
 
 const filterForm = /^\?\(@((?:\.[A-Za-z0-9_-]+)+)\s*(==|!=)\s*(?:"([^"]*)"|'([^']*)'|([^)\s]+))\)$/;
 

@@ -21,7 +21,9 @@ export class ResourceRegistry {
         try {
           checkPrinterColumns(type);
         } catch (error) {
-          throw new Error(`CRD ${crd.metadata.name} ${type.version}: ${(error as Error).message}`, { cause: error });
+          throw new Error(`CRD ${crd.metadata.name} ${type.version}: ${(error as Error).message}`, {
+            cause: error,
+          });
         }
         this.add(type, `CRD ${crd.metadata.name}`);
       }

@@ -4,6 +4,8 @@ import type { CrdSchema } from './schema/crd-schema.ts';
 export interface ResourceType {
   /** kubectl-style key, also the store bucket: `pods`, `leases.coordination.k8s.io`. */
   readonly key: string;
+  /** A Kubernetes type (core, coordination, events) rather than a custom resource. */
+  readonly builtin: boolean;
   /** '' for the core group. */
   readonly group: string;
   readonly version: string;
@@ -63,6 +65,7 @@ interface BuiltinSpec {
 function builtin(spec: BuiltinSpec): ResourceType {
   return {
     key: resourceKey(spec.group, spec.plural),
+    builtin: true,
     group: spec.group,
     version: spec.version,
     plural: spec.plural,

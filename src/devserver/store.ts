@@ -214,7 +214,9 @@ export class ObjectStore {
 
   /** Objects of a resource (optionally one namespace), sorted by namespace then name. */
   list(resource: string, namespace?: string): JsonObject[] {
-    return [...this.bucket(resource).scan(namespace, undefined)].map(object => cloneJson(object as JsonObject));
+    return [...this.bucket(resource).scan(namespace, undefined)].map(object =>
+      cloneJson(object as JsonObject),
+    );
   }
 
   /**

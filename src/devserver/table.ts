@@ -42,7 +42,9 @@ function includeObjectOf(query: URLSearchParams): IncludeObject {
   const value = query.get('includeObject');
   if (value === null || value === '') return 'Metadata';
   if (value === 'None' || value === 'Metadata' || value === 'Object') return value;
-  throw badRequest(`includeObject: Unsupported value: "${value}": supported values: "Metadata", "None", "Object"`);
+  throw badRequest(
+    `includeObject: Unsupported value: "${value}": supported values: "Metadata", "None", "Object"`,
+  );
 }
 
 /**
@@ -57,10 +59,18 @@ export function tableRequest(req: IncomingMessage, query: URLSearchParams): Tabl
     const as = range.params.get('as');
     if (as === undefined) return undefined;
     const version = range.params.get('v');
-    if (as === 'Table' && range.params.get('g') === 'meta.k8s.io' && (version === 'v1' || version === 'v1beta1'))
+    if (
+      as === 'Table' &&
+      range.params.get('g') === 'meta.k8s.io' &&
+      (version === 'v1' || version === 'v1beta1')
+    )
       return { version, includeObject: includeObjectOf(query) };
   }
-  throw new ApiError(406, 'NotAcceptable', `only the following media types are accepted: application/json, application/yaml, application/json;as=Table;v=v1;g=meta.k8s.io`);
+  throw new ApiError(
+    406,
+    'NotAcceptable',
+    `only the following media types are accepted: application/json, application/yaml, application/json;as=Table;v=v1;g=meta.k8s.io`,
+  );
 }
 
 // Descriptions of ObjectMeta.name and .creationTimestamp, as the real server puts them in column definitions.
@@ -137,7 +147,13 @@ function printerColumn(column: PrinterColumn): Column {
 }
 
 const createdAtColumn: Column = {
-  definition: { name: 'Created At', type: 'date', format: '', description: creationTimestampDescription, priority: 0 },
+  definition: {
+    name: 'Created At',
+    type: 'date',
+    format: '',
+    description: creationTimestampDescription,
+    priority: 0,
+  },
   cell: object => metadataField(object, 'creationTimestamp') ?? null,
 };
 

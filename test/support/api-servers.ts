@@ -44,7 +44,6 @@ const cleanup: readonly { readonly path: string; readonly namespaced: boolean }[
   { path: '/apis/nodeqos.io/v1alpha1/nodeisolationplans', namespaced: false },
   { path: '/apis/nodeqos.io/v1alpha1/nodeqospolicies', namespaced: false },
   { path: '/api/v1/nodes', namespaced: false },
-  { path: '/api/v1/namespaces/default/pods', namespaced: true },
   { path: '/apis/coordination.k8s.io/v1/namespaces/default/leases', namespaced: true },
   { path: '/api/v1/namespaces/default/events', namespaced: true },
   { path: '/apis/events.k8s.io/v1/namespaces/default/events', namespaced: true },
@@ -57,6 +56,19 @@ interface Named {
 /** Deletes every object the suites create on a real server and waits until they are gone. */
 export async function emptyRealServer(kc: KubeConfig): Promise<void> {
   const http = new KubeHttp(kc);
+  // Pods of every namespace (the demo uses several), each deleted at once: no kubelet confirms termination.
+  const pods = await http.request<{ items: Named[] }>('GET', '/api/v1/pods');
+  await Promise.all(
+    pods.items.map(pod =>
+      http
+        .request('DELETE', `/api/v1/namespaces/${pod.metadata.namespace ?? ''}/pods/${pod.metadata.name}`, {
+          body: { gracePeriodSeconds: 0 },
+        })
+        .catch((error: unknown) => {
+          if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+        }),
+    ),
+  );
   for (const { path } of cleanup) {
     const list = await http.request<{ items: Named[] }>('GET', path);
     for (const item of list.items) {
@@ -70,7 +82,7 @@ export async function emptyRealServer(kc: KubeConfig): Promise<void> {
     await http.request('DELETE', path, { body: { gracePeriodSeconds: 0 } });
   }
   const deadline = Date.now() + 30_000;
-  for (const { path } of cleanup) {
+  for (const { path } of [...cleanup, { path: '/api/v1/pods' }]) {
     for (;;) {
       const list = await http.request<{ items: Named[] }>('GET', path);
       if (list.items.length === 0) break;

@@ -46,7 +46,9 @@ export function goVersion(): string | undefined {
 
 async function cacheKey(go: string): Promise<string> {
   const hash = createHash('sha256');
-  const files = (await readdir(launcherDir)).filter(f => f.endsWith('.go') || f === 'go.mod' || f === 'go.sum');
+  const files = (await readdir(launcherDir)).filter(
+    f => f.endsWith('.go') || f === 'go.mod' || f === 'go.sum',
+  );
   for (const file of files.sort()) {
     hash.update(`${file}\0`);
     hash.update(await readFile(join(launcherDir, file)));
@@ -105,12 +107,17 @@ async function buildLauncher(log: (line: string) => void): Promise<LauncherBinar
   });
   if (code !== 0) {
     await rm(tmp, { force: true });
-    throw new Error(`go build of test/kube-apiserver failed (exit ${code}); command: cd test/kube-apiserver && go ${args.join(' ')}`);
+    throw new Error(
+      `go build of test/kube-apiserver failed (exit ${code}); command: cd test/kube-apiserver && go ${args.join(' ')}`,
+    );
   }
   const buildSeconds = Math.round((Date.now() - started) / 1000);
   await rename(tmp, path);
   const sizeBytes = (await stat(path)).size;
-  await writeFile(record, `${JSON.stringify({ buildSeconds, go, kubernetesVersion, sizeBytes, builtAt: new Date().toISOString() })}\n`);
+  await writeFile(
+    record,
+    `${JSON.stringify({ buildSeconds, go, kubernetesVersion, sizeBytes, builtAt: new Date().toISOString() })}\n`,
+  );
   log(`built in ${buildSeconds} s (${(sizeBytes / 1e6).toFixed(0)} MB)`);
   return { path, built: true, buildSeconds, sizeBytes };
 }
@@ -164,8 +171,10 @@ export async function startRealApiserver(options: RealApiserverOptions = {}): Pr
     ...(options.port === undefined ? [] : [`--port=${options.port}`]),
     ...(options.apiserverArgs === undefined ? [] : ['--', ...options.apiserverArgs]),
   ];
-  // stdin stays a pipe: when this process dies, the launcher sees EOF and shuts down.
-  const child = spawn(binary.path, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  // stdin stays a pipe: when this process dies, the launcher sees EOF and shuts down. Its own process group
+  // (detached) keeps a terminal's Ctrl-C from reaching it as well: kube-apiserver exits at once, skipping the
+  // cleanup, on a second signal, and stop() sends the first.
+  const child = spawn(binary.path, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   const stderr: string[] = [];
   createInterface({ input: child.stderr }).on('line', line => {
     stderr.push(line);

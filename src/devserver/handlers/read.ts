@@ -21,7 +21,10 @@ export function handleGet(store: ObjectStore, target: ResourceTarget, format?: R
   if (object === undefined) throw notFound(target.type, name);
   if (format?.table !== undefined) {
     const present = (o: Readonly<JsonObject>): JsonObject => presentObject(target.type, o);
-    return { status: 200, body: toTable(format.table, target.type, [object], {}, { now: format.now, present }) };
+    return {
+      status: 200,
+      body: toTable(format.table, target.type, [object], {}, { now: format.now, present }),
+    };
   }
   return { status: 200, body: presentObject(target.type, object) };
 }
@@ -75,7 +78,12 @@ function unfiltered(selection: Selection): boolean {
  * and one more match shows that a next page exists, so it reads O(page) objects (more only when a selector
  * skips many). Only the returned objects are copied.
  */
-function readPage(store: ObjectStore, target: ResourceTarget, selection: Selection, query: URLSearchParams): Page {
+function readPage(
+  store: ObjectStore,
+  target: ResourceTarget,
+  selection: Selection,
+  query: URLSearchParams,
+): Page {
   const limit = parseLimit(query);
   const token = query.get('continue');
   const after = token === null || token === '' ? undefined : decodeContinue(token);
@@ -95,7 +103,9 @@ function readPage(store: ObjectStore, target: ResourceTarget, selection: Selecti
   return {
     items,
     continueToken: Buffer.from(JSON.stringify({ after: position })).toString('base64url'),
-    remaining: unfiltered(selection) ? store.countAfter(target.type.key, target.namespace, position) : undefined,
+    remaining: unfiltered(selection)
+      ? store.countAfter(target.type.key, target.namespace, position)
+      : undefined,
   };
 }
 
@@ -113,7 +123,10 @@ export function handleList(
   if (page.remaining !== undefined) metadata.remainingItemCount = page.remaining;
   if (format?.table !== undefined) {
     const present = (o: Readonly<JsonObject>): JsonObject => presentObject(target.type, o);
-    return { status: 200, body: toTable(format.table, target.type, page.items, metadata, { now: format.now, present }) };
+    return {
+      status: 200,
+      body: toTable(format.table, target.type, page.items, metadata, { now: format.now, present }),
+    };
   }
   return {
     status: 200,
