@@ -89,12 +89,21 @@ async function seed(http: KubeHttp, cluster: DemoCluster): Promise<void> {
     await http.request('POST', '/api/v1/nodes', { body: { apiVersion: 'v1', kind: 'Node', ...node } });
 }
 
+const demoImage = 'registry.k8s.io/pause:3.10';
+
 async function createPod(http: KubeHttp, pod: Pod): Promise<string> {
   const created = await http.request<{ metadata: { uid: string } }>(
     'POST',
     `/api/v1/namespaces/${pod.metadata.namespace}/pods`,
     {
-      body: { apiVersion: 'v1', kind: 'Pod', ...pod, metadata: { ...pod.metadata, uid: undefined } },
+      body: {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        ...pod,
+        metadata: { ...pod.metadata, uid: undefined },
+        // The examples leave the image out; a real API server requires one (nothing ever runs it).
+        spec: { ...pod.spec, containers: pod.spec.containers.map(c => ({ image: demoImage, ...c })) },
+      },
     },
   );
   return created.metadata.uid;

@@ -177,6 +177,15 @@ func waitCRD(ctx context.Context, ext apiextensions.Interface, core kubernetes.I
 		if !v.Served {
 			continue
 		}
+		// Right after Established, requests get 429 "storage is (re)initializing" until the resource's storage
+		// and watch cache are up; a test's first list must not see that.
+		list := "/apis/" + crd.Spec.Group + "/" + v.Name + "/" + crd.Spec.Names.Plural
+		if err := poll(ctx, "list "+list, func() (bool, error) {
+			_, err := core.Discovery().RESTClient().Get().AbsPath(list).Param("limit", "1").DoRaw(ctx)
+			return err == nil, nil
+		}); err != nil {
+			return err
+		}
 		gv := "apis/" + crd.Spec.Group + "/" + v.Name
 		if err := poll(ctx, "/openapi/v3 "+gv+" has "+crd.Spec.Names.Kind, func() (bool, error) {
 			body, err := core.Discovery().RESTClient().Get().AbsPath("/openapi/v3/" + gv).DoRaw(ctx)

@@ -113,6 +113,10 @@ async function buildLauncher(log: (line: string) => void): Promise<LauncherBinar
   }
   const buildSeconds = Math.round((Date.now() - started) / 1000);
   await rename(tmp, path);
+  // Older keys' binaries (about 100 MB each) are never used again.
+  for (const other of await readdir(cacheRoot)) {
+    if (join(cacheRoot, other) !== dir) await rm(join(cacheRoot, other), { recursive: true, force: true });
+  }
   const sizeBytes = (await stat(path)).size;
   await writeFile(
     record,

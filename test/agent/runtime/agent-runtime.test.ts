@@ -29,7 +29,7 @@ describe.each(apiServers)('AgentRuntime ($name API server)', backend => {
   const api = useApiServer(backend);
   let cluster: TestCluster;
   let sim: SimulatedNode;
-  let runtime: AgentRuntime;
+  let runtime: AgentRuntime | undefined;
 
   async function planFor(nodeName: string): Promise<ReturnType<typeof planNode>> {
     const list = await cluster.http.request<{ items: unknown[] }>('GET', '/api/v1/pods', {
@@ -84,7 +84,8 @@ describe.each(apiServers)('AgentRuntime ($name API server)', backend => {
   });
 
   afterEach(async () => {
-    await runtime.stop();
+    await runtime?.stop();
+    runtime = undefined;
   });
 
   it('applies the plan from the API server and reports Applied, the generation, topology and pressure', async () => {
