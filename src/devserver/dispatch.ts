@@ -120,7 +120,7 @@ async function objectBody(req: IncomingMessage): Promise<JsonValue> {
   const body = await readBody(req);
   if (type === '' || type === 'application/json' || type === '*/*') return parseJsonBody(body);
   if (type === 'application/yaml') return parseYamlBody(body);
-  throw unsupportedMediaType(type, ['application/json', 'application/yaml']);
+  throw unsupportedMediaType(['application/json', 'application/yaml']);
 }
 
 async function optionalBody(req: IncomingMessage): Promise<JsonValue | undefined> {

@@ -3,6 +3,7 @@
 // what differs by design (uids, timestamps, resourceVersion values, continue tokens, ages). Every remaining
 // difference is listed in `knownDifferences` with the reason, and docs/devserver.md lists them too; the test
 // fails if a listed difference disappears (so the list stays true) or an unlisted one appears.
+import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevServer, type DevServer } from '../../src/devserver/index.ts';
 import { useRealApiserver } from '../support/api-servers.ts';
@@ -296,6 +297,9 @@ describe.runIf(realApiserverPlan().run)(
         const [r, d] = await Promise.all([step(clients.real, state.real), step(clients.dev, state.dev)]);
         results.set(name, { real: r, dev: d });
       }
+      // NODEQOS_CONFORMANCE_DUMP=file writes both sides of every step, for looking at a difference.
+      const dump = process.env.NODEQOS_CONFORMANCE_DUMP;
+      if (dump !== undefined) writeFileSync(dump, JSON.stringify(Object.fromEntries(results), null, 1));
     }, 120_000);
 
     afterAll(async () => {

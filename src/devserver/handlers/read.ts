@@ -23,7 +23,13 @@ export function handleGet(store: ObjectStore, target: ResourceTarget, format?: R
     const present = (o: Readonly<JsonObject>): JsonObject => presentObject(target.type, o);
     return {
       status: 200,
-      body: toTable(format.table, target.type, [object], {}, { now: format.now, present }),
+      body: toTable(
+        format.table,
+        target.type,
+        [object],
+        { resourceVersion: String((object.metadata as JsonObject | undefined)?.resourceVersion ?? '') },
+        { now: format.now, present },
+      ),
     };
   }
   return { status: 200, body: presentObject(target.type, object) };
@@ -120,6 +126,8 @@ export function handleList(
   const page = readPage(store, target, selection, query);
   const metadata: JsonObject = { resourceVersion };
   if (page.continueToken !== undefined) metadata.continue = page.continueToken;
+  // Custom resource lists (unstructured on a real server) carry an empty continue on their last page.
+  else if (!target.type.builtin) metadata.continue = '';
   if (page.remaining !== undefined) metadata.remainingItemCount = page.remaining;
   if (format?.table !== undefined) {
     const present = (o: Readonly<JsonObject>): JsonObject => presentObject(target.type, o);

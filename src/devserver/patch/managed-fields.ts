@@ -3,6 +3,8 @@
 import { isJsonObject, jsonEqual, type JsonObject } from '../json.ts';
 import type { CrdSchema } from '../schema/crd-schema.ts';
 import {
+  decodePath,
+  encodePath,
   fromFieldsV1,
   isElementPath,
   managedPaths,
@@ -111,6 +113,16 @@ function changedPaths(record: UpdateRecord): { changed: Set<string>; removed: Se
     ),
   );
   const removed = new Set([...beforePaths].filter(path => !afterPaths.has(path)));
+  // An Update also owns the containers it brought into being (kube-apiserver's FieldsV1 shows them as "."),
+  // except metadata itself, which is never tracked.
+  for (const path of [...changed]) {
+    const elements = decodePath(path);
+    for (let length = 1; length < elements.length; length++) {
+      const parent = encodePath(elements.slice(0, length));
+      if (length === 1 && elements[0] === 'metadata') continue;
+      if (before === undefined || valueAt(before, parent) === undefined) changed.add(parent);
+    }
+  }
   return { changed, removed };
 }
 

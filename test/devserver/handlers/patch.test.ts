@@ -307,7 +307,7 @@ describe('server-side apply', () => {
         PatchStrategy.ServerSideApply,
       ),
     );
-    expect(missing.code).toBe(400);
+    expect(missing.code).toBe(422); // PatchOptions validation, as on kube-apiserver
   });
 
   it('accepts YAML bodies and merges keyed status lists on /status', async () => {
