@@ -34,6 +34,8 @@ export function normalize(value: Json): Json {
   const out: { [key: string]: Json } = {};
   for (const [key, child] of Object.entries(value)) {
     if (key === 'metadata' && isObject(child)) out[key] = normalizeMetadata(child);
+    else if (key === 'uid' && typeof child === 'string')
+      out[key] = '<uid>'; // Status details, owner references
     else if (key === 'lastTransitionTime' || key === 'lastHeartbeatTime') out[key] = '<time>';
     else out[key] = normalize(child);
   }

@@ -131,6 +131,7 @@ export function handleList(
   if (page.remaining !== undefined) metadata.remainingItemCount = page.remaining;
   if (format?.table !== undefined) {
     const present = (o: Readonly<JsonObject>): JsonObject => presentObject(target.type, o);
+    if (metadata.continue === '') delete metadata.continue; // a Table's ListMeta omits an empty continue
     return {
       status: 200,
       body: toTable(format.table, target.type, page.items, metadata, { now: format.now, present }),

@@ -54,7 +54,15 @@ export function readManagedFields(object: Readonly<JsonObject> | undefined): Man
 export function writeManagedFields(object: JsonObject, entries: readonly ManagedEntry[]): void {
   const metadata = object.metadata;
   if (!isJsonObject(metadata)) return;
-  const rendered = entries
+  // kube-apiserver's order (sortEncodedManagedFields): operation, time, manager, apiVersion, subresource.
+  const order = (a: ManagedEntry, b: ManagedEntry): number =>
+    a.operation.localeCompare(b.operation) ||
+    (a.time < b.time ? -1 : a.time > b.time ? 1 : 0) ||
+    (a.manager < b.manager ? -1 : a.manager > b.manager ? 1 : 0) ||
+    (a.apiVersion < b.apiVersion ? -1 : a.apiVersion > b.apiVersion ? 1 : 0) ||
+    (a.subresource < b.subresource ? -1 : a.subresource > b.subresource ? 1 : 0);
+  const rendered = [...entries]
+    .sort(order)
     .map(entry => ({
       entry,
       fields: [...entry.fields].filter(path => valueAt(object, path) !== undefined).sort(),
@@ -112,7 +120,10 @@ function changedPaths(record: UpdateRecord): { changed: Set<string>; removed: Se
           !jsonEqual(valueAt(before, path), valueAt(after, path))),
     ),
   );
-  const removed = new Set([...beforePaths].filter(path => !afterPaths.has(path)));
+  // A leaf that became a container (an empty map that got fields) is still there: its owner keeps it.
+  const removed = new Set(
+    [...beforePaths].filter(path => !afterPaths.has(path) && valueAt(after, path) === undefined),
+  );
   // An Update also owns the containers it brought into being (kube-apiserver's FieldsV1 shows them as "."),
   // except metadata itself, which is never tracked.
   for (const path of [...changed]) {
