@@ -67,31 +67,38 @@ function scalarText(value: JsonValue | undefined): string | undefined {
   return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
+function filtered(step: Extract<Step, { kind: 'filter' }>, items: readonly JsonValue[]): JsonValue[] {
+  return items.filter(item => {
+    const text = scalarText(fieldAt(item, step.path));
+    return text !== undefined && (text === step.value) === (step.op === '==');
+  });
+}
+
+function indexed(index: number, value: JsonValue): JsonValue[] {
+  if (!Array.isArray(value)) return [];
+  const item = value[index < 0 ? value.length + index : index];
+  return item === undefined ? [] : [item];
+}
+
+/** The values one step selects from one value. */
+function stepValues(step: Step, value: JsonValue): JsonValue[] {
+  switch (step.kind) {
+    case 'field': {
+      const child = isJsonObject(value) ? value[step.name] : undefined;
+      return child === undefined ? [] : [child];
+    }
+    case 'index':
+      return indexed(step.index, value);
+    case 'all':
+      return Array.isArray(value) ? value : isJsonObject(value) ? Object.values(value) : [];
+    case 'filter':
+      return Array.isArray(value) ? filtered(step, value) : [];
+  }
+}
+
 /** Every value the path selects, in document order. */
 export function evaluateJsonPath(steps: readonly Step[], root: JsonValue): JsonValue[] {
   let current: JsonValue[] = [root];
-  for (const step of steps) {
-    const next: JsonValue[] = [];
-    for (const value of current) {
-      if (step.kind === 'field') {
-        if (isJsonObject(value) && value[step.name] !== undefined) next.push(value[step.name] as JsonValue);
-      } else if (step.kind === 'index') {
-        if (Array.isArray(value)) {
-          const item = value[step.index < 0 ? value.length + step.index : step.index];
-          if (item !== undefined) next.push(item);
-        }
-      } else if (step.kind === 'all') {
-        if (Array.isArray(value)) next.push(...value);
-        else if (isJsonObject(value)) next.push(...Object.values(value));
-      } else if (Array.isArray(value)) {
-        for (const item of value) {
-          const text = scalarText(fieldAt(item, step.path));
-          if (text === undefined) continue;
-          if ((text === step.value) === (step.op === '==')) next.push(item);
-        }
-      }
-    }
-    current = next;
-  }
+  for (const step of steps) current = current.flatMap(value => stepValues(step, value));
   return current;
 }

@@ -103,6 +103,10 @@ export function humanDuration(ms: number): string {
   const minutes = Math.trunc(seconds / 60);
   if (minutes < 10) return seconds % 60 === 0 ? `${minutes}m` : `${minutes}m${seconds % 60}s`;
   if (minutes < 180) return `${minutes}m`;
+  return humanHours(minutes);
+}
+
+function humanHours(minutes: number): string {
   const hours = Math.trunc(minutes / 60);
   if (hours < 8) return minutes % 60 === 0 ? `${hours}h` : `${hours}h${minutes % 60}m`;
   if (hours < 48) return `${hours}h`;
@@ -114,6 +118,12 @@ export function humanDuration(ms: number): string {
   return `${years}y`;
 }
 
+function dateCell(value: JsonValue, now: Date): JsonValue {
+  if (typeof value !== 'string') return null;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? '<invalid>' : humanDuration(now.getTime() - at);
+}
+
 function printerCell(column: PrinterColumn, value: JsonValue | undefined, now: Date): JsonValue {
   if (value === undefined || value === null) return null;
   switch (column.type) {
@@ -123,11 +133,8 @@ function printerCell(column: PrinterColumn, value: JsonValue | undefined, now: D
       return typeof value === 'number' ? value : null;
     case 'boolean':
       return typeof value === 'boolean' ? value : null;
-    case 'date': {
-      if (typeof value !== 'string') return null;
-      const at = Date.parse(value);
-      return Number.isNaN(at) ? '<invalid>' : humanDuration(now.getTime() - at);
-    }
+    case 'date':
+      return dateCell(value, now);
     case 'string':
       // The convertor prints the first result with the JSONPath printer: scalars as text, others as JSON.
       return typeof value === 'object' ? JSON.stringify(value) : String(value);
@@ -194,14 +201,13 @@ export function toTable(
   request: TableRequest,
   type: ResourceType,
   objects: readonly Readonly<JsonObject>[],
-  listMetadata: JsonObject,
-  options: { now: Date; present: (object: Readonly<JsonObject>) => JsonObject },
+  options: { metadata: JsonObject; now: Date; present: (object: Readonly<JsonObject>) => JsonObject },
 ): JsonObject {
   const columns = columnsOf(type);
   return {
     kind: 'Table',
     apiVersion: `meta.k8s.io/${request.version}`,
-    metadata: listMetadata,
+    metadata: options.metadata,
     columnDefinitions: columns.map(c => c.definition),
     rows: objects.map(object => {
       const row: JsonObject = { cells: columns.map(c => c.cell(object, options.now)) };

@@ -98,33 +98,33 @@ const steps: Record<string, Step> = {
   'server-side apply (creates, managedFields)': async c =>
     summary(
       await c.request('PATCH', `${policies}/conf-apply?fieldManager=alice`, {
-        body: policy('conf-apply', { priority: 3 }) as unknown as Json,
+        body: policy('conf-apply', { priority: 3 }),
         contentType: 'application/apply-patch+yaml',
       }),
     ),
   'server-side apply conflict: 409 with FieldManagerConflict causes': async c =>
     summary(
       await c.request('PATCH', `${policies}/conf-apply?fieldManager=bob`, {
-        body: policy('conf-apply', { priority: 4 }) as unknown as Json,
+        body: policy('conf-apply', { priority: 4 }),
         contentType: 'application/apply-patch+yaml',
       }),
     ),
   'server-side apply with force takes ownership': async c =>
     summary(
       await c.request('PATCH', `${policies}/conf-apply?fieldManager=bob&force=true`, {
-        body: policy('conf-apply', { priority: 4 }) as unknown as Json,
+        body: policy('conf-apply', { priority: 4 }),
         contentType: 'application/apply-patch+yaml',
       }),
     ),
   'apply without fieldManager: 400': async c =>
     summary(
       await c.request('PATCH', `${policies}/conf-apply`, {
-        body: policy('conf-apply') as unknown as Json,
+        body: policy('conf-apply'),
         contentType: 'application/apply-patch+yaml',
       }),
     ),
   'status subresource: spec changes ignored, generation kept': async c => {
-    const current = (await c.request('GET', `${policies}/conf-a`)).json as { [key: string]: Json };
+    const current = (await c.request('GET', `${policies}/conf-a`)).json as Record<string, Json>;
     const body = { ...current, spec: { priority: 77 }, status: { matchedNodes: 2 } };
     return summary(await c.request('PUT', `${policies}/conf-a/status`, { body }));
   },

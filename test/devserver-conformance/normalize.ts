@@ -10,17 +10,17 @@ const volatileMetadata: Readonly<Record<string, string>> = {
   continue: '<continue>',
 };
 
-function isObject(value: Json | undefined): value is { [key: string]: Json } {
+function isObject(value: Json | undefined): value is Record<string, Json> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function normalizeMetadata(metadata: { [key: string]: Json }): { [key: string]: Json } {
-  const out: { [key: string]: Json } = {};
+function normalizeMetadata(metadata: Record<string, Json>): Record<string, Json> {
+  const out: Record<string, Json> = {};
   for (const [key, value] of Object.entries(metadata)) {
     if (volatileMetadata[key] !== undefined && value !== '') out[key] = volatileMetadata[key];
     else if (key === 'managedFields' && Array.isArray(value))
       out[key] = value.map(entry =>
-        isObject(entry) ? { ...(normalize(entry) as { [key: string]: Json }), time: '<time>' } : entry,
+        isObject(entry) ? { ...(normalize(entry) as Record<string, Json>), time: '<time>' } : entry,
       );
     else out[key] = normalize(value);
   }
@@ -31,7 +31,7 @@ function normalizeMetadata(metadata: { [key: string]: Json }): { [key: string]: 
 export function normalize(value: Json): Json {
   if (Array.isArray(value)) return value.map(normalize);
   if (!isObject(value)) return value;
-  const out: { [key: string]: Json } = {};
+  const out: Record<string, Json> = {};
   for (const [key, child] of Object.entries(value)) {
     if (key === 'metadata' && isObject(child)) out[key] = normalizeMetadata(child);
     else if (key === 'uid' && typeof child === 'string')

@@ -68,11 +68,15 @@ export interface LauncherBinary {
 
 let building: Promise<LauncherBinary> | undefined;
 
+function ignoreLine(): void {
+  // progress is not wanted
+}
+
 /**
  * The launcher binary, built on a cache miss. A cold build downloads the modules and compiles kube-apiserver
  * (tens of minutes on a busy 2-core machine); progress goes to `log`.
  */
-export function launcherBinary(log: (line: string) => void = () => {}): Promise<LauncherBinary> {
+export function launcherBinary(log: (line: string) => void = ignoreLine): Promise<LauncherBinary> {
   building ??= buildLauncher(log).catch((error: unknown) => {
     building = undefined;
     throw error;

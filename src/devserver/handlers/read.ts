@@ -5,7 +5,7 @@ import type { JsonObject } from '../json.ts';
 import { apiVersionOf } from '../resource-types.ts';
 import type { ResourceTarget } from '../routes.ts';
 import { parseFieldSelector, parseLabelSelector, selects, type Selection } from '../selectors.ts';
-import { positionKey, type ObjectStore } from '../store.ts';
+import { metadataOf, positionKey, type ObjectStore } from '../store.ts';
 import { presentListItem, presentObject } from './present.ts';
 import { toTable, type TableRequest } from '../table.ts';
 
@@ -23,13 +23,11 @@ export function handleGet(store: ObjectStore, target: ResourceTarget, format?: R
     const present = (o: Readonly<JsonObject>): JsonObject => presentObject(target.type, o);
     return {
       status: 200,
-      body: toTable(
-        format.table,
-        target.type,
-        [object],
-        { resourceVersion: String((object.metadata as JsonObject | undefined)?.resourceVersion ?? '') },
-        { now: format.now, present },
-      ),
+      body: toTable(format.table, target.type, [object], {
+        metadata: { resourceVersion: metadataOf(object).resourceVersion ?? '' },
+        now: format.now,
+        present,
+      }),
     };
   }
   return { status: 200, body: presentObject(target.type, object) };
@@ -134,7 +132,7 @@ export function handleList(
     if (metadata.continue === '') delete metadata.continue; // a Table's ListMeta omits an empty continue
     return {
       status: 200,
-      body: toTable(format.table, target.type, page.items, metadata, { now: format.now, present }),
+      body: toTable(format.table, target.type, page.items, { metadata, now: format.now, present }),
     };
   }
   return {

@@ -39,6 +39,16 @@ function setTypeMeta(schema: JsonObject): void {
 /** openapi/v2/conversion.go ToStructuralOpenAPIV2, on a plain schema tree. */
 function toV2(node: JsonValue): void {
   if (!isJsonObject(node)) return;
+  dropV3Only(node);
+  dropNullableRequired(node);
+  const properties = isJsonObject(node.properties) ? node.properties : {};
+  for (const child of Object.values(properties)) toV2(child);
+  if (isJsonObject(node.items)) toV2(node.items);
+  if (isJsonObject(node.additionalProperties)) toV2(node.additionalProperties);
+}
+
+/** Junctors, nullable (the node becomes untyped), and the shapes kubectl's v2 parser cannot take. */
+function dropV3Only(node: JsonObject): void {
   for (const junctor of ['allOf', 'oneOf', 'anyOf', 'not']) Reflect.deleteProperty(node, junctor);
   if (node.nullable === true) {
     for (const key of ['type', 'nullable', 'items', 'properties']) Reflect.deleteProperty(node, key);
@@ -49,6 +59,10 @@ function toV2(node: JsonValue): void {
     if (node.type === 'object') Reflect.deleteProperty(node, 'type');
   }
   if (node.type === 'array' && node.items === undefined) Reflect.deleteProperty(node, 'type');
+}
+
+/** A nullable property is no longer required (v2 cannot say "present but null"). */
+function dropNullableRequired(node: JsonObject): void {
   const properties = isJsonObject(node.properties) ? node.properties : {};
   if (Array.isArray(node.required)) {
     const required = node.required.filter(
@@ -59,9 +73,6 @@ function toV2(node: JsonValue): void {
   }
   if (isJsonObject(node.additionalProperties) && node.additionalProperties.nullable === true)
     Reflect.deleteProperty(node, 'required');
-  for (const child of Object.values(properties)) toV2(child);
-  if (isJsonObject(node.items)) toV2(node.items);
-  if (isJsonObject(node.additionalProperties)) toV2(node.additionalProperties);
 }
 
 /** The kind and list definitions of one served CRD version. */

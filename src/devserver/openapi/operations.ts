@@ -133,12 +133,14 @@ function capitalized(text: string): string {
   return text.replace(/(^|[.-])([a-z])/g, (_, _sep: string, c: string) => c.toUpperCase());
 }
 
-/** The path items of one resource (collection, item, and /status when it has one). */
-export function resourcePaths(type: ResourceType): Record<string, JsonObject> {
-  const gvk = { group: type.group, version: type.version, kind: type.kind };
-  const kindRef = ref(definitionName(type));
-  const listRef = ref(definitionName(type, type.listKind));
-  const statusRef = ref(`${metaPrefix}.Status`);
+/** Names kube-apiserver derives for a resource's operations: ids, tag, scope and paths. */
+function naming(type: ResourceType): {
+  idPart: string;
+  scope: string;
+  base: string;
+  tags: string[];
+  namespaceParam: JsonObject[];
+} {
   // Built-in groups drop .k8s.io (core_v1, coordination_v1); CRD groups keep every part (nodeqosIo_v1alpha1).
   const groupPart =
     type.group === '' ? 'core' : type.builtin ? type.group.replace(/\.k8s\.io$/, '') : type.group;
@@ -156,6 +158,33 @@ export function resourcePaths(type: ResourceType): Record<string, JsonObject> {
         },
       ]
     : [];
+  const camelGroup = capitalized(groupPart);
+  const tags = [`${camelGroup.charAt(0).toLowerCase()}${camelGroup.slice(1)}_${type.version}`];
+  return { idPart, scope, base, tags, namespaceParam };
+}
+
+/** Where built-in types and custom resources differ in kube-apiserver's published operations. */
+function bodyVariants(
+  type: ResourceType,
+  kindRef: JsonObject,
+): { objectBody: JsonObject; deleteBody: JsonObject; getParams: JsonObject; patchResponses: JsonObject } {
+  const bodyTypes = type.builtin ? ['*/*'] : ['application/json', 'application/yaml'];
+  const objectBody: JsonObject = { content: content(kindRef, bodyTypes), required: true };
+  const deleteBody: JsonObject = { content: content(ref(`${metaPrefix}.DeleteOptions`), bodyTypes) };
+  const getParams: JsonObject = type.builtin ? {} : { parameters: [p.resourceVersion] };
+  const patchResponses: JsonObject = type.builtin
+    ? { '200': response('OK', kindRef), '201': response('Created', kindRef), '401': unauthorized }
+    : { '200': response('OK', kindRef), '401': unauthorized };
+  return { objectBody, deleteBody, getParams, patchResponses };
+}
+
+/** The path items of one resource (collection, item, and /status when it has one). */
+export function resourcePaths(type: ResourceType): Record<string, JsonObject> {
+  const gvk = { group: type.group, version: type.version, kind: type.kind };
+  const kindRef = ref(definitionName(type));
+  const listRef = ref(definitionName(type, type.listKind));
+  const statusRef = ref(`${metaPrefix}.Status`);
+  const { idPart, scope, base, tags, namespaceParam } = naming(type);
   const nameParam: JsonObject = {
     name: 'name',
     in: 'path',
@@ -163,8 +192,6 @@ export function resourcePaths(type: ResourceType): Record<string, JsonObject> {
     required: true,
     schema: { type: 'string', uniqueItems: true },
   };
-  const camelGroup = capitalized(groupPart);
-  const tags = [`${camelGroup.charAt(0).toLowerCase()}${camelGroup.slice(1)}_${type.version}`];
   const op = (action: string, verb: string, description: string, extra: JsonObject): JsonObject => ({
     tags,
     description,
@@ -184,23 +211,15 @@ export function resourcePaths(type: ResourceType): Record<string, JsonObject> {
   ];
   const patchBody: JsonObject = { content: content(ref(`${metaPrefix}.Patch`), patchTypes), required: true };
   // Bodies: built-in types accept any registered encoding (*/*), custom resources JSON and YAML.
-  const bodyTypes = type.builtin ? ['*/*'] : ['application/json', 'application/yaml'];
-  const objectBody: JsonObject = { content: content(kindRef, bodyTypes), required: true };
-  const deleteBody: JsonObject = { content: content(ref(`${metaPrefix}.DeleteOptions`), bodyTypes) };
-  const getParams: JsonObject = type.builtin ? {} : { parameters: [p.resourceVersion] };
-  const patchResponses: JsonObject = type.builtin
-    ? { '200': response('OK', kindRef), '201': response('Created', kindRef), '401': unauthorized }
-    : { '200': response('OK', kindRef), '401': unauthorized };
-  const item = (sub: string): JsonObject => ({
-    get: op('get', 'read', `read ${sub === '' ? 'the specified' : 'status of the specified'} ${type.kind}`, {
-      ...getParams,
-      responses: { '200': response('OK', kindRef), '401': unauthorized },
-    }),
-    put: op(
-      'put',
-      'replace',
-      `replace ${sub === '' ? 'the specified' : 'status of the specified'} ${type.kind}`,
-      {
+  const { objectBody, deleteBody, getParams, patchResponses } = bodyVariants(type, kindRef);
+  const item = (sub: string): JsonObject => {
+    const what = sub === '' ? 'the specified' : 'status of the specified';
+    return {
+      get: op('get', 'read', `read ${what} ${type.kind}`, {
+        ...getParams,
+        responses: { '200': response('OK', kindRef), '401': unauthorized },
+      }),
+      put: op('put', 'replace', `replace ${what} ${type.kind}`, {
         parameters: writeParams,
         requestBody: objectBody,
         responses: {
@@ -208,20 +227,15 @@ export function resourcePaths(type: ResourceType): Record<string, JsonObject> {
           '201': response('Created', kindRef),
           '401': unauthorized,
         },
-      },
-    ),
-    patch: op(
-      'patch',
-      'patch',
-      `partially update ${sub === '' ? 'the specified' : 'status of the specified'} ${type.kind}`,
-      {
+      }),
+      patch: op('patch', 'patch', `partially update ${what} ${type.kind}`, {
         parameters: [...writeParams, p.force],
         requestBody: patchBody,
         responses: patchResponses,
-      },
-    ),
-    parameters: [nameParam, ...namespaceParam, p.pretty],
-  });
+      }),
+      parameters: [nameParam, ...namespaceParam, p.pretty],
+    };
+  };
   const itemPath = item('');
   itemPath.delete = op('delete', 'delete', `delete a ${type.kind}`, {
     parameters: deleteParams,
@@ -269,7 +283,8 @@ export function resourcePaths(type: ResourceType): Record<string, JsonObject> {
     const status = item('status');
     for (const method of ['get', 'put', 'patch']) {
       const operation = status[method] as JsonObject;
-      operation.operationId = `${String(operation.operationId)}Status`;
+      const id = operation.operationId;
+      operation.operationId = `${typeof id === 'string' ? id : ''}Status`;
     }
     paths[`${base}/{name}/status`] = status;
   }

@@ -55,12 +55,11 @@ export function writeManagedFields(object: JsonObject, entries: readonly Managed
   const metadata = object.metadata;
   if (!isJsonObject(metadata)) return;
   // kube-apiserver's order (sortEncodedManagedFields): operation, time, manager, apiVersion, subresource.
-  const order = (a: ManagedEntry, b: ManagedEntry): number =>
-    a.operation.localeCompare(b.operation) ||
-    (a.time < b.time ? -1 : a.time > b.time ? 1 : 0) ||
-    (a.manager < b.manager ? -1 : a.manager > b.manager ? 1 : 0) ||
-    (a.apiVersion < b.apiVersion ? -1 : a.apiVersion > b.apiVersion ? 1 : 0) ||
-    (a.subresource < b.subresource ? -1 : a.subresource > b.subresource ? 1 : 0);
+  const keys = ['operation', 'time', 'manager', 'apiVersion', 'subresource'] as const;
+  const order = (a: ManagedEntry, b: ManagedEntry): number => {
+    const key = keys.find(k => a[k] !== b[k]);
+    return key === undefined ? 0 : a[key] < b[key] ? -1 : 1;
+  };
   const rendered = [...entries]
     .sort(order)
     .map(entry => ({

@@ -81,19 +81,13 @@ function failureMessage(rule: ValidationRule, bindings: Record<string, CelInput>
 
 /** How field.Invalid prints a bad value: Go's %#v-like text for scalars (strings quoted). */
 function shownScalar(value: JsonValue | undefined): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  return value === undefined ? 'null' : String(value);
+  return JSON.stringify(value ?? null);
 }
 
 // k8s.io/apiextensions-apiserver/pkg/apiserver/schema/cel/validation.go: the rule's value is omitted for objects
 // and arrays (field.OmitValueType), so the detail reads `Invalid value: <message>`; scalars show the value.
-function causeFor(
-  rule: ValidationRule,
-  schema: CrdSchema,
-  path: string,
-  text: string,
-  value: JsonValue | undefined,
-): StatusCause {
+function causeFor(rule: ValidationRule, node: Node, text: string): StatusCause {
+  const { schema, path, value } = node;
   const field = rule.fieldPath === undefined ? path : appendRuleFieldPath(path, rule.fieldPath);
   const reason = rule.reason ?? 'FieldValueInvalid';
   const prefixes: Record<string, string> = {
@@ -120,24 +114,10 @@ function evaluateRule(rule: ValidationRule, node: Node, value: JsonValue): Statu
   if (transition && node.old !== undefined) bindings.oldSelf = toCelInput(node.old, node.schema);
   const result = compile(rule.rule)(bindings);
   if (isCelError(result))
-    return causeFor(
-      rule,
-      node.schema,
-      node.path,
-      `rule evaluation error: ${rule.rule}: ${result.message}`,
-      node.value,
-    );
+    return causeFor(rule, node, `rule evaluation error: ${rule.rule}: ${result.message}`);
   if (typeof result !== 'boolean')
-    return causeFor(
-      rule,
-      node.schema,
-      node.path,
-      `rule did not evaluate to a bool: ${rule.rule}`,
-      node.value,
-    );
-  return result
-    ? undefined
-    : causeFor(rule, node.schema, node.path, failureMessage(rule, bindings), node.value);
+    return causeFor(rule, node, `rule did not evaluate to a bool: ${rule.rule}`);
+  return result ? undefined : causeFor(rule, node, failureMessage(rule, bindings));
 }
 
 function oldElement(
