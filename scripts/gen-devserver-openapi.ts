@@ -9,7 +9,11 @@ import { RawClient } from '../test/support/raw-client.ts';
 import { kubernetesVersion, startRealApiserver } from '../test/support/real-apiserver.ts';
 
 const out = fileURLToPath(new URL('../src/devserver/openapi/builtin-schemas.json', import.meta.url));
-const api = await startRealApiserver({ log: line => { console.error(line); } });
+const api = await startRealApiserver({
+  log: line => {
+    console.error(line);
+  },
+});
 try {
   const client = new RawClient(api.kubeConfig());
   const documents = [];

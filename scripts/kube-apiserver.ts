@@ -8,7 +8,9 @@ const argv = process.argv.slice(2);
 const dashDash = argv.indexOf('--');
 const own = dashDash < 0 ? argv : argv.slice(0, dashDash);
 const apiserverArgs = dashDash < 0 ? [] : argv.slice(dashDash + 1);
-const log = (line: string): void => { console.error(`kube-apiserver: ${line}`); };
+const log = (line: string): void => {
+  console.error(`kube-apiserver: ${line}`);
+};
 
 const binary = await launcherBinary(log);
 console.error(

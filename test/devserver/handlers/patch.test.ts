@@ -245,7 +245,7 @@ describe('server-side apply', () => {
     expect((conflict.status.details as JsonObject).causes).toEqual([
       {
         reason: 'FieldManagerConflict',
-        message: 'conflict with "a" using nodeqos.io/v1alpha1',
+        message: 'conflict with "a"', // an Apply manager: no "using <apiVersion>" (managedfields conflict.go)
         field: '.spec.priority',
       },
     ]);
