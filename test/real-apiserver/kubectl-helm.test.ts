@@ -1,7 +1,6 @@
 // Real clients against the real kube-apiserver: kubectl 1.35 and helm (from the npm package scripts/chart-tools.ts
 // unpacks) apply, get, explain, wait and delete nodeqos objects, install/upgrade/uninstall charts/nodeqos, and
 // the chart's RBAC is exercised for real by impersonating its ServiceAccounts (kubectl --as).
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import { realApiserverPlan } from '../support/real-apiserver.ts';
 import { useRealApiserver } from '../support/api-servers.ts';
 import { TestCluster } from '../support/cluster.ts';
 import { RawClient, type RawResponse } from '../support/raw-client.ts';
+import { runAsync } from '../support/run-async.ts';
 import { run, type RunResult } from '../chart/helm.ts';
 import { kubeWriter } from '../../src/kube/writers.ts';
 import { planNode } from '../../src/plan/plan-node.ts';
@@ -32,15 +32,7 @@ describe.runIf(realApiserverPlan().run)('kubectl and helm against a real kube-ap
   const kubectl = (...args: string[]): RunResult =>
     run(tools.kubectl, ['--kubeconfig', api().kubeconfigPath, ...args], repoRoot);
   const kubectlAsync = (...args: string[]): Promise<RunResult> =>
-    new Promise((resolve, reject) => {
-      const child = spawn(tools.kubectl, ['--kubeconfig', api().kubeconfigPath, ...args], { cwd: repoRoot });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.once('error', reject);
-      child.once('close', code => resolve({ code, stdout, stderr }));
-    });
+    runAsync(tools.kubectl, ['--kubeconfig', api().kubeconfigPath, ...args], repoRoot);
   const helm = (...args: string[]): RunResult =>
     run(tools.helm, ['--kubeconfig', api().kubeconfigPath, ...args], repoRoot);
   const ok = (result: RunResult): string => {
