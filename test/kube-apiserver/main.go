@@ -71,13 +71,12 @@ func main() {
 
 func run(opts options, extra []string) int {
 	started := time.Now()
-	createdDir := false
 	if opts.dir == "" {
 		d, err := os.MkdirTemp("", "nodeqos-kube-apiserver-")
 		if err != nil {
 			return fail("data directory: %v", err)
 		}
-		opts.dir, createdDir = d, true
+		opts.dir = d
 	} else if err := os.MkdirAll(opts.dir, 0o700); err != nil {
 		return fail("data directory: %v", err)
 	}
@@ -85,7 +84,6 @@ func run(opts options, extra []string) int {
 		// Removal runs after kube-apiserver and etcd have stopped.
 		defer os.RemoveAll(opts.dir)
 	}
-	_ = createdDir
 	if opts.kubeconfig == "" {
 		opts.kubeconfig = filepath.Join(opts.dir, "kubeconfig")
 	}
