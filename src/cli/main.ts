@@ -99,6 +99,8 @@ program
   .option('--keep', 'keep running and print a kubeconfig for kubectl', false)
   .addOption(new Option('--log-level <level>', 'log level').choices(logLevels).default('warn'))
   .action(async (options: DemoOptions) => {
+    // Imported on use: the demo brings the embedded API server and @bufbuild/cel, which the controller and
+    // the agent never load (docs/decisions/0112-devserver-out-of-the-production-path.md).
     const { runDemo } = await import('./commands/demo.ts');
     process.exitCode = await runDemo(options);
   });

@@ -17,7 +17,7 @@ import type { NodeQoSPolicy } from '../api/policy.ts';
 import type { KubeQoS } from '../api/group.ts';
 import type { NodeIsolationPlan } from '../api/plan.ts';
 import { runController, type RunningController } from '../controller/run-controller.ts';
-import { startDevServer, type DevServer } from '../devserver/index.ts';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { KubeHttp } from '../kube/http.ts';
 import { agentPlanSource, plansPath, podSource, policiesPath } from '../kube/sources.ts';
 import { kubeQoSOf } from '../plan/qos.ts';
@@ -42,8 +42,31 @@ export interface DemoNode {
   }[];
 }
 
+/** The API server the demo runs against: the embedded one by default, or any other (a real kube-apiserver). */
+export interface DemoApiServer {
+  readonly url: string;
+  kubeConfig(): KubeConfig;
+  writeKubeconfig(path: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface DemoOptions {
+  readonly timeoutMs?: number;
+  /** Run against this server (its objects are left behind); default: a new embedded dev server. */
+  readonly apiServer?: DemoApiServer;
+}
+
+/**
+ * The embedded dev server, imported only when the demo runs, so the controller and the agent never load it
+ * (nor @bufbuild/cel); see docs/decisions/0112-devserver-out-of-the-production-path.md.
+ */
+async function embeddedApiServer(logger: Logger): Promise<DemoApiServer> {
+  const { startDevServer } = await import('../devserver/index.ts');
+  return startDevServer({ logger });
+}
+
 export interface RunningDemo {
-  readonly server: DevServer;
+  readonly server: DemoApiServer;
   readonly controller: RunningController;
   readonly nodes: DemoNode[];
   readonly dir: string;
@@ -51,7 +74,21 @@ export interface RunningDemo {
   stop(): Promise<void>;
 }
 
+/** The pods' namespaces: a real API server refuses objects in a namespace that does not exist. */
+async function seedNamespaces(http: KubeHttp, cluster: DemoCluster): Promise<void> {
+  for (const name of new Set(cluster.pods.map(p => p.metadata.namespace))) {
+    await http
+      .request('POST', '/api/v1/namespaces', {
+        body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
+      })
+      .catch((error: unknown) => {
+        if ((error as { statusCode?: number }).statusCode !== 409) throw error;
+      });
+  }
+}
+
 async function seed(http: KubeHttp, cluster: DemoCluster): Promise<void> {
+  await seedNamespaces(http, cluster);
   for (const policy of cluster.policies) {
     await http.request('POST', policiesPath, { body: { ...policy, status: undefined } });
   }
@@ -59,19 +96,28 @@ async function seed(http: KubeHttp, cluster: DemoCluster): Promise<void> {
     await http.request('POST', '/api/v1/nodes', { body: { apiVersion: 'v1', kind: 'Node', ...node } });
 }
 
+const demoImage = 'registry.k8s.io/pause:3.10';
+
 async function createPod(http: KubeHttp, pod: Pod): Promise<string> {
   const created = await http.request<{ metadata: { uid: string } }>(
     'POST',
     `/api/v1/namespaces/${pod.metadata.namespace}/pods`,
     {
-      body: { apiVersion: 'v1', kind: 'Pod', ...pod, metadata: { ...pod.metadata, uid: undefined } },
+      body: {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        ...pod,
+        metadata: { ...pod.metadata, uid: undefined },
+        // The examples leave the image out; a real API server requires one (nothing ever runs it).
+        spec: { ...pod.spec, containers: pod.spec.containers.map(c => ({ image: demoImage, ...c })) },
+      },
     },
   );
   return created.metadata.uid;
 }
 
 interface DemoContext {
-  readonly server: DevServer;
+  readonly server: DemoApiServer;
   readonly http: KubeHttp;
   readonly dir: string;
   readonly cluster: DemoCluster;
@@ -150,10 +196,11 @@ async function waitApplied(
 export async function startDemo(
   cluster: DemoCluster,
   logger: Logger,
-  timeoutMs = 60_000,
+  options: DemoOptions = {},
 ): Promise<RunningDemo> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
   const dir = await mkdtemp(join(tmpdir(), 'nodeqos-demo-'));
-  const server = await startDevServer({ logger });
+  const server = options.apiServer ?? (await embeddedApiServer(logger));
   const http = new KubeHttp(server.kubeConfig());
   const nodes: DemoNode[] = [];
   const controller = runController({
@@ -176,7 +223,7 @@ export async function startDemo(
     await ticking;
     await Promise.all(nodes.map(n => n.runtime.stop()));
     await controller.stop();
-    await server.close();
+    if (options.apiServer === undefined) await server.close();
     await rm(dir, { recursive: true, force: true });
   };
   try {

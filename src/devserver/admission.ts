@@ -48,7 +48,9 @@ export function admit(request: AdmissionRequest): Admitted {
     object = pruned.object;
     const unknown = pruned.pruned.map(path => `unknown field "${path}"`);
     if (fieldValidation === 'Strict' && unknown.length > 0)
-      throw badRequest(`strict decoding error: ${unknown.join(', ')}`);
+      throw badRequest(
+        `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: strict decoding error: ${unknown.join(', ')}`,
+      );
     if (fieldValidation === 'Warn') warnings.push(...unknown);
   }
   const schemaCauses = schema === undefined ? [] : validateAgainstSchema(schema, object);

@@ -15,6 +15,18 @@ const crdVersionSchema = z.object({
     .loose()
     .optional(),
   schema: z.object({ openAPIV3Schema: crdSchemaSchema }),
+  additionalPrinterColumns: z
+    .array(
+      z.object({
+        name: z.string().min(1),
+        type: z.enum(['integer', 'number', 'string', 'boolean', 'date']),
+        jsonPath: z.string().min(1),
+        description: z.string().optional(),
+        format: z.string().optional(),
+        priority: z.number().int().optional(),
+      }),
+    )
+    .optional(),
 });
 
 const crdObjectSchema = z.object({
@@ -75,6 +87,7 @@ export function crdResourceTypes(crd: CustomResourceDefinition): ResourceType[] 
     .filter(version => version.served)
     .map(version => ({
       key: resourceKey(group, names.plural),
+      builtin: false,
       group,
       version: version.name,
       plural: names.plural,
@@ -91,5 +104,9 @@ export function crdResourceTypes(crd: CustomResourceDefinition): ResourceType[] 
       extraFieldLabels: [],
       listItemsCarryTypeMeta: true,
       schema: version.schema.openAPIV3Schema,
+      // A CRD version without columns prints its age, as the real server's CRD defaulting adds.
+      printerColumns: version.additionalPrinterColumns ?? [
+        { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+      ],
     }));
 }

@@ -1,6 +1,7 @@
 // Routes one parsed request to its handler by HTTP method, target and query.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { badRequest, methodNotAllowed, unsupportedMediaType } from './api-error.ts';
+import { badRequest, methodNotAllowed, routeNotFound, unsupportedMediaType } from './api-error.ts';
+import { openApiV2Document, openApiV3Document, openApiV3Root } from './openapi/documents.ts';
 import {
   apiGroupDocument,
   apiGroupList,
@@ -10,7 +11,8 @@ import {
 } from './discovery.ts';
 import type { RequestInfo, Verb } from './faults.ts';
 import { handlePatch } from './handlers/patch.ts';
-import { handleGet, handleList, selectionOf } from './handlers/read.ts';
+import { handleGet, handleList, selectionOf, type ReadFormat } from './handlers/read.ts';
+import { tableRequest } from './table.ts';
 import { handleCreate, handleDelete, handleDeleteCollection, handleUpdate } from './handlers/write.ts';
 import { mediaType, parseJsonBody, parseYamlBody, readBody, type Reply } from './http-io.ts';
 import type { JsonValue } from './json.ts';
@@ -98,6 +100,15 @@ function discovery(ctx: DispatchContext, route: Route, info: RequestInfo): Reply
       return readOnly(info.method, info.path, apiGroupDocument(ctx.registry, route.group));
     case 'resources':
       return readOnly(info.method, info.path, apiResourceList(ctx.registry, route.group, route.version));
+    case 'openapiV2':
+      return readOnly(info.method, info.path, openApiV2Document(ctx.registry));
+    case 'openapiV3Root':
+      return readOnly(info.method, info.path, openApiV3Root(ctx.registry));
+    case 'openapiV3': {
+      const document = openApiV3Document(ctx.registry, route.group, route.version);
+      if (document === undefined) throw routeNotFound();
+      return readOnly(info.method, info.path, document);
+    }
     case 'resource':
       return undefined;
   }
@@ -109,7 +120,7 @@ async function objectBody(req: IncomingMessage): Promise<JsonValue> {
   const body = await readBody(req);
   if (type === '' || type === 'application/json' || type === '*/*') return parseJsonBody(body);
   if (type === 'application/yaml') return parseYamlBody(body);
-  throw unsupportedMediaType(type, ['application/json', 'application/yaml']);
+  throw unsupportedMediaType(['application/json', 'application/yaml']);
 }
 
 async function optionalBody(req: IncomingMessage): Promise<JsonValue | undefined> {
@@ -154,6 +165,10 @@ async function write(
   }
 }
 
+function readFormat(ctx: DispatchContext, req: IncomingMessage, url: URL): ReadFormat {
+  return { table: tableRequest(req, url.searchParams), now: ctx.now() };
+}
+
 /** Handles a request; undefined means the handler streams the response itself (watch). */
 export async function dispatch(
   ctx: DispatchContext,
@@ -167,9 +182,9 @@ export async function dispatch(
   const url = new URL(`http://localhost${http.req.url ?? '/'}`);
   switch (info.verb) {
     case 'get':
-      return handleGet(ctx.store, target);
+      return handleGet(ctx.store, target, readFormat(ctx, http.req, url));
     case 'list':
-      return handleList(ctx.store, target, url.searchParams);
+      return handleList(ctx.store, target, url.searchParams, readFormat(ctx, http.req, url));
     case 'watch':
       watch(ctx, target, url, http.res);
       return undefined;

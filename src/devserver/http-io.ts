@@ -45,6 +45,15 @@ export function parseYamlBody(body: Buffer): JsonValue {
   }
 }
 
+/**
+ * An apply-patch+yaml body: clients (kubectl --server-side, client-node) send JSON, which is YAML too but
+ * parses about 50 times faster with JSON.parse, so a body that starts with `{` is read as JSON.
+ */
+export function parseApplyBody(body: Buffer): JsonValue {
+  const text = body.toString('utf8');
+  return text.trimStart().startsWith('{') ? parseJsonBody(body) : parseYamlBody(body);
+}
+
 export interface Reply {
   readonly status: number;
   readonly body: JsonObject | string;

@@ -2,6 +2,7 @@
 import { crdResourceTypes, type CustomResourceDefinition } from './crds.ts';
 import { builtinResourceTypes, type ResourceType } from './resource-types.ts';
 import { compileRules } from './schema/cel-rules.ts';
+import { checkPrinterColumns } from './table.ts';
 
 export interface GroupVersions {
   readonly group: string;
@@ -17,6 +18,13 @@ export class ResourceRegistry {
     for (const crd of crds) {
       for (const type of crdResourceTypes(crd)) {
         if (type.schema !== undefined) compileRules(type.schema, `CRD ${crd.metadata.name} ${type.version}`);
+        try {
+          checkPrinterColumns(type);
+        } catch (error) {
+          throw new Error(`CRD ${crd.metadata.name} ${type.version}: ${(error as Error).message}`, {
+            cause: error,
+          });
+        }
         this.add(type, `CRD ${crd.metadata.name}`);
       }
     }

@@ -4,6 +4,8 @@ import type { CrdSchema } from './schema/crd-schema.ts';
 export interface ResourceType {
   /** kubectl-style key, also the store bucket: `pods`, `leases.coordination.k8s.io`. */
   readonly key: string;
+  /** A Kubernetes type (core, coordination, events) rather than a custom resource. */
+  readonly builtin: boolean;
   /** '' for the core group. */
   readonly group: string;
   readonly version: string;
@@ -27,6 +29,17 @@ export interface ResourceType {
   readonly listItemsCarryTypeMeta: boolean;
   /** openAPIV3Schema of a custom resource; built-in types are not schema-checked. */
   readonly schema: CrdSchema | undefined;
+  /** A CRD version's additionalPrinterColumns (Table responses); undefined for built-in types. */
+  readonly printerColumns: readonly PrinterColumn[] | undefined;
+}
+
+export interface PrinterColumn {
+  readonly name: string;
+  readonly type: 'integer' | 'number' | 'string' | 'boolean' | 'date';
+  readonly jsonPath: string;
+  readonly description?: string | undefined;
+  readonly format?: string | undefined;
+  readonly priority?: number | undefined;
 }
 
 export function apiVersionOf(type: Pick<ResourceType, 'group' | 'version'>): string {
@@ -52,6 +65,7 @@ interface BuiltinSpec {
 function builtin(spec: BuiltinSpec): ResourceType {
   return {
     key: resourceKey(spec.group, spec.plural),
+    builtin: true,
     group: spec.group,
     version: spec.version,
     plural: spec.plural,
@@ -68,6 +82,7 @@ function builtin(spec: BuiltinSpec): ResourceType {
     extraFieldLabels: spec.fieldLabels ?? [],
     listItemsCarryTypeMeta: false,
     schema: undefined,
+    printerColumns: undefined,
   };
 }
 

@@ -19,6 +19,9 @@ export type Route =
   | { readonly kind: 'groups' }
   | { readonly kind: 'group'; readonly group: string }
   | { readonly kind: 'resources'; readonly group: string; readonly version: string }
+  | { readonly kind: 'openapiV2' }
+  | { readonly kind: 'openapiV3Root' }
+  | { readonly kind: 'openapiV3'; readonly group: string; readonly version: string }
   | { readonly kind: 'resource'; readonly target: ResourceTarget };
 
 const healthPaths = new Set(['/healthz', '/readyz', '/livez']);
@@ -88,6 +91,10 @@ function groupRoute(registry: ResourceRegistry, segments: readonly string[]): Ro
 export function parseRoute(pathname: string, registry: ResourceRegistry): Route {
   if (healthPaths.has(pathname)) return { kind: 'health' };
   if (pathname === '/version') return { kind: 'version' };
+  if (pathname === '/openapi/v2') return { kind: 'openapiV2' };
+  if (pathname === '/openapi/v3' || pathname === '/openapi/v3/') return { kind: 'openapiV3Root' };
+  const v3 = /^\/openapi\/v3\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))$/.exec(pathname);
+  if (v3 !== null) return { kind: 'openapiV3', group: v3[2] ?? '', version: v3[1] ?? v3[3] ?? '' };
   const [root, ...segments] = pathname
     .split('/')
     .filter(s => s !== '')

@@ -59,6 +59,11 @@ function objectKey(namespace: string, name: string): string {
   return `${namespace}/${name}`;
 }
 
+/** An object's position in list order, as continue tokens carry it. */
+export function positionKey(object: Readonly<JsonObject>): string {
+  return objectKey(namespaceOf(object), nameOf(object));
+}
+
 /** Generation counts changes outside metadata and status. */
 function specChanged(before: Readonly<JsonObject>, after: Readonly<JsonObject>): boolean {
   const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
@@ -115,9 +120,65 @@ function timestamp(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** First index in the sorted array whose key is > `key` (or >= with `inclusive`). */
+function bisect(sorted: readonly string[], key: string, inclusive: boolean): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const probe = sorted[mid] ?? '';
+    if (probe < key || (!inclusive && probe === key)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The objects of one resource: a map by `namespace/name`, plus the keys kept sorted so a paged list starts at
+ * its continue position by binary search and costs O(page), not O(all objects). Namespace names never contain
+ * `/`, so one namespace's keys are the contiguous range [`ns/`, `ns0`).
+ */
+class Bucket {
+  readonly objects = new Map<string, Readonly<JsonObject>>();
+  private readonly keys: string[] = [];
+
+  set(key: string, object: Readonly<JsonObject>): void {
+    if (!this.objects.has(key)) this.keys.splice(bisect(this.keys, key, true), 0, key);
+    this.objects.set(key, object);
+  }
+
+  delete(key: string): void {
+    if (!this.objects.delete(key)) return;
+    const at = bisect(this.keys, key, true);
+    if (this.keys[at] === key) this.keys.splice(at, 1);
+  }
+
+  /** Index range of the keys in one namespace (all keys when undefined). */
+  private range(namespace: string | undefined): [number, number] {
+    if (namespace === undefined) return [0, this.keys.length];
+    return [bisect(this.keys, `${namespace}/`, true), bisect(this.keys, `${namespace}0`, true)];
+  }
+
+  /** Frozen objects in key order, starting after `afterKey`; the caller stops iterating when its page is full. */
+  *scan(namespace: string | undefined, afterKey: string | undefined): Generator<Readonly<JsonObject>> {
+    const [start, end] = this.range(namespace);
+    const from = afterKey === undefined ? start : Math.max(start, bisect(this.keys, afterKey, false));
+    for (let i = from; i < end; i += 1) {
+      const object = this.objects.get(this.keys[i] ?? '');
+      if (object !== undefined) yield object;
+    }
+  }
+
+  /** How many keys of the namespace range come after `afterKey`. */
+  countAfter(namespace: string | undefined, afterKey: string): number {
+    const [start, end] = this.range(namespace);
+    return end - Math.max(start, bisect(this.keys, afterKey, false));
+  }
+}
+
 export class ObjectStore {
   private revision = 0;
-  private readonly buckets = new Map<string, Map<string, Readonly<JsonObject>>>();
+  private readonly buckets = new Map<string, Bucket>();
   private history: StoredEvent[] = [];
   private compactedRevision = 0;
   private readonly listeners = new Set<StoreListener>();
@@ -147,16 +208,28 @@ export class ObjectStore {
   }
 
   get(resource: string, namespace: string, name: string): JsonObject | undefined {
-    const stored = this.bucket(resource).get(objectKey(namespace, name));
+    const stored = this.bucket(resource).objects.get(objectKey(namespace, name));
     return stored === undefined ? undefined : cloneJson(stored as JsonObject);
   }
 
   /** Objects of a resource (optionally one namespace), sorted by namespace then name. */
   list(resource: string, namespace?: string): JsonObject[] {
-    return [...this.bucket(resource).entries()]
-      .filter(([, object]) => namespace === undefined || namespaceOf(object) === namespace)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([, object]) => cloneJson(object as JsonObject));
+    return [...this.bucket(resource).scan(namespace, undefined)].map(object =>
+      cloneJson(object as JsonObject),
+    );
+  }
+
+  /**
+   * Frozen objects (do not modify) of a resource in list order (namespace, then name), starting after the
+   * position `afterKey` (from `positionKey`). Lazy, so a page of a large list costs O(page).
+   */
+  scan(resource: string, namespace: string | undefined, afterKey?: string): Iterable<Readonly<JsonObject>> {
+    return this.bucket(resource).scan(namespace, afterKey);
+  }
+
+  /** Objects after list position `afterKey`, without reading them (remainingItemCount of a page). */
+  countAfter(resource: string, namespace: string | undefined, afterKey: string): number {
+    return this.bucket(resource).countAfter(namespace, afterKey);
   }
 
   /** Stores a new object, stamping uid, creationTimestamp, generation 1 and a resourceVersion. */
@@ -165,7 +238,7 @@ export class ObjectStore {
     if (name === '') throw new Error(`store.create(${resource}): metadata.name is required`);
     const key = objectKey(namespaceOf(object), name);
     const bucket = this.bucket(resource);
-    if (bucket.has(key)) throw alreadyExists(resourceNamesOf(resource), name);
+    if (bucket.objects.has(key)) throw alreadyExists(resourceNamesOf(resource), name);
     const created = cloneJson(object);
     const metadata = metadataOf(created);
     metadata.uid = randomUUID();
@@ -182,7 +255,7 @@ export class ObjectStore {
   update(resource: string, object: JsonObject, options: WriteOptions = {}): JsonObject {
     const name = nameOf(object);
     const key = objectKey(namespaceOf(object), name);
-    const current = this.bucket(resource).get(key);
+    const current = this.bucket(resource).objects.get(key);
     if (current === undefined) throw notFound(resourceNamesOf(resource), name);
     const currentRv = stringField(current, 'resourceVersion');
     if (options.precondition !== undefined && options.precondition !== currentRv) {
@@ -208,7 +281,7 @@ export class ObjectStore {
   /** Deletes an object; with finalizers it is only marked (deletionTimestamp) until they are removed. */
   delete(resource: string, namespace: string, name: string, options: WriteOptions = {}): DeleteResult {
     const key = objectKey(namespace, name);
-    const current = this.bucket(resource).get(key);
+    const current = this.bucket(resource).objects.get(key);
     if (current === undefined) throw notFound(resourceNamesOf(resource), name);
     if (
       options.precondition !== undefined &&
@@ -250,10 +323,10 @@ export class ObjectStore {
     this.compactedRevision = this.revision;
   }
 
-  private bucket(resource: string): Map<string, Readonly<JsonObject>> {
+  private bucket(resource: string): Bucket {
     let bucket = this.buckets.get(resource);
     if (bucket === undefined) {
-      bucket = new Map();
+      bucket = new Bucket();
       this.buckets.set(resource, bucket);
     }
     return bucket;

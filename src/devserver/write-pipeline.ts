@@ -2,7 +2,8 @@
 import type { IncomingMessage } from 'node:http';
 import { admit, parseFieldValidation, type FieldValidation } from './admission.ts';
 import { badRequest } from './api-error.ts';
-import { cloneJson, type JsonObject } from './json.ts';
+import { randomUUID } from 'node:crypto';
+import { cloneJson, isJsonObject, type JsonObject } from './json.ts';
 import type { FieldScope } from './patch/field-paths.ts';
 import { readManagedFields, recordUpdate, writeManagedFields } from './patch/managed-fields.ts';
 import { apiVersionOf, type ResourceType } from './resource-types.ts';
@@ -97,6 +98,24 @@ export interface WriteResult {
   readonly warnings: readonly string[];
 }
 
+/** Empty labels and annotations maps are dropped, as ObjectMeta's `omitempty` does on a real server. */
+function dropEmptyMetadataMaps(object: JsonObject): void {
+  const metadata = object.metadata;
+  if (!isJsonObject(metadata)) return;
+  for (const field of ['labels', 'annotations']) {
+    const value = metadata[field];
+    if (isJsonObject(value) && Object.keys(value).length === 0) Reflect.deleteProperty(metadata, field);
+  }
+}
+
+function stampDryRunCreate(object: JsonObject, now: Date): void {
+  const metadata = object.metadata;
+  if (!isJsonObject(metadata)) return;
+  metadata.uid = randomUUID();
+  metadata.creationTimestamp = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  metadata.generation = 1;
+}
+
 export function commitWrite(ctx: ServerContext, request: WriteRequest): WriteResult {
   const { type, before, params } = request;
   const admitted = admit({
@@ -106,6 +125,7 @@ export function commitWrite(ctx: ServerContext, request: WriteRequest): WriteRes
     fieldValidation: params.fieldValidation,
   });
   const object = admitted.object;
+  dropEmptyMetadataMaps(object);
   if (request.managedFieldsDone) writeManagedFields(object, readManagedFields(object));
   else {
     const apiVersion = apiVersionOf(type);
@@ -119,7 +139,11 @@ export function commitWrite(ctx: ServerContext, request: WriteRequest): WriteRes
       time: time(ctx.now),
     });
   }
-  if (params.dryRun) return { object, created: before === undefined, warnings: admitted.warnings };
+  if (params.dryRun) {
+    // A dry-run create shows what would be stored, server-owned fields included (as a real server does).
+    if (before === undefined) stampDryRunCreate(object, ctx.now());
+    return { object, created: before === undefined, warnings: admitted.warnings };
+  }
   const stored =
     before === undefined
       ? ctx.store.create(type.key, object)

@@ -1,57 +1,66 @@
-// The controller against the embedded API server, through client-node's HTTP stack.
+// The controller through client-node's HTTP stack, against the embedded API server and (when Go is present)
+// a real kube-apiserver: one suite body, parameterised by test/support/api-servers.ts.
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Condition } from '../../src/api/meta.ts';
 import { runController, type RunningController } from '../../src/controller/run-controller.ts';
-import { startDevServer, type DevServer } from '../../src/devserver/index.ts';
+import type { DevServer } from '../../src/devserver/index.ts';
 import { plansPath } from '../../src/kube/sources.ts';
 import { transformPlan } from '../../src/kube/transforms.ts';
+import { apiServers, useApiServer } from '../support/api-servers.ts';
 import { TestCluster } from '../support/cluster.ts';
 import { eventually } from '../support/eventually.ts';
 
 const logger = pino({ level: 'silent' });
 const plansResource = 'nodeisolationplans.nodeqos.io';
-let server: DevServer;
-let cluster: TestCluster;
-const running: RunningController[] = [];
 
-function start(identity = 'c1', leaderElection = false): RunningController {
-  const controller = runController({
-    kubeConfig: server.kubeConfig(),
-    logger,
-    identity,
-    debounceMs: 20,
-    stallMs: 5_000,
-    leaderElection: leaderElection
-      ? {
-          namespace: 'default',
-          name: 'nodeqos-controller',
-          leaseDurationMs: 3000,
-          renewDeadlineMs: 2000,
-          retryPeriodMs: 250,
-        }
-      : undefined,
+describe.each(apiServers)('controller ($name API server)', backend => {
+  const api = useApiServer(backend, { historyLimit: 200 });
+  const onRealServer = backend.name === 'real';
+  let cluster: TestCluster;
+  const running: RunningController[] = [];
+
+  /** The embedded server's store and fault hooks (tests that use them are skipped on the real server). */
+  function dev(): DevServer {
+    const server = api().dev;
+    if (server === undefined) throw new Error('needs the embedded server');
+    return server;
+  }
+
+  function start(identity = 'c1', leaderElection = false): RunningController {
+    const controller = runController({
+      kubeConfig: api().kubeConfig(),
+      logger,
+      identity,
+      debounceMs: 20,
+      stallMs: 5_000,
+      leaderElection: leaderElection
+        ? {
+            namespace: 'default',
+            name: 'nodeqos-controller',
+            leaseDurationMs: 3000,
+            renewDeadlineMs: 2000,
+            retryPeriodMs: 250,
+          }
+        : undefined,
+    });
+    running.push(controller);
+    return controller;
+  }
+
+  async function writes(c: RunningController): Promise<number> {
+    const metric = await c.metrics.planWrites.get();
+    return metric.values.filter(v => v.labels.result === 'written').reduce((sum, v) => sum + v.value, 0);
+  }
+
+  beforeEach(() => {
+    cluster = new TestCluster(api().kubeConfig());
   });
-  running.push(controller);
-  return controller;
-}
 
-async function writes(c: RunningController): Promise<number> {
-  const metric = await c.metrics.planWrites.get();
-  return metric.values.filter(v => v.labels.result === 'written').reduce((sum, v) => sum + v.value, 0);
-}
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map(c => c.stop()));
+  });
 
-beforeEach(async () => {
-  server = await startDevServer({ historyLimit: 200 });
-  cluster = new TestCluster(server);
-});
-
-afterEach(async () => {
-  await Promise.all(running.splice(0).map(c => c.stop()));
-  await server.close();
-});
-
-describe('controller', () => {
   it('plans matched nodes only, follows pods, and deletes the plan of a deleted node', async () => {
     await cluster.node('n1', { profile: 'a' });
     await cluster.node('n2', { profile: 'b' });
@@ -142,28 +151,32 @@ describe('controller', () => {
     ).rejects.toThrow(/HTTP 422.*minRatio/);
   });
 
-  it('a stored policy only the controller can reject gets Ready=False with the field path, and no plan', async () => {
-    await cluster.node('n1');
-    // Written straight into storage, as an object that predates a stricter CRD would be: admission never saw it.
-    server.store.create('nodeqospolicies.nodeqos.io', {
-      apiVersion: 'nodeqos.io/v1alpha1',
-      kind: 'NodeQoSPolicy',
-      metadata: { name: 'legacy', generation: 1 },
-      spec: { classes: { LSR: { oomScoreAdj: 5000 } } },
-    });
-    start();
-    const status = await eventually(async () => {
-      const p = await cluster.getPolicy('legacy');
-      expect(p.status?.conditions?.find(c => c.type === 'Ready')?.status).toBe('False');
-      return p.status;
-    });
-    expect(status?.conditions?.find(c => c.type === 'Ready')).toMatchObject({
-      reason: 'InvalidSpec',
-      message: 'spec.classes.LSR.oomScoreAdj: must be <= 1000',
-    });
-    expect(status?.matchedNodes).toBe(0);
-    expect(await cluster.planNames()).toEqual([]);
-  });
+  // Writing past admission needs the embedded store; a real server has no such door.
+  it.skipIf(onRealServer)(
+    'a stored policy only the controller can reject gets Ready=False with the field path, and no plan',
+    async () => {
+      await cluster.node('n1');
+      // Written straight into storage, as an object that predates a stricter CRD would be: admission never saw it.
+      dev().store.create('nodeqospolicies.nodeqos.io', {
+        apiVersion: 'nodeqos.io/v1alpha1',
+        kind: 'NodeQoSPolicy',
+        metadata: { name: 'legacy', generation: 1 },
+        spec: { classes: { LSR: { oomScoreAdj: 5000 } } },
+      });
+      start();
+      const status = await eventually(async () => {
+        const p = await cluster.getPolicy('legacy');
+        expect(p.status?.conditions?.find(c => c.type === 'Ready')?.status).toBe('False');
+        return p.status;
+      });
+      expect(status?.conditions?.find(c => c.type === 'Ready')).toMatchObject({
+        reason: 'InvalidSpec',
+        message: 'spec.classes.LSR.oomScoreAdj: must be <= 1000',
+      });
+      expect(status?.matchedNodes).toBe(0);
+      expect(await cluster.planNames()).toEqual([]);
+    },
+  );
 
   it('a restarted controller converges and never moves an exclusive cpuset', async () => {
     await cluster.node('n1', {}, '16');
@@ -195,99 +208,109 @@ describe('controller', () => {
     expect(new Set(exclusive).size).toBe(6);
   });
 
-  it('recovers from dropped, expired (410), failing (500) and stalled watches without missing an event', async () => {
-    await cluster.node('n1');
-    await cluster.policy('p', {});
-    const c = start();
-    await eventually(async () => expect(await cluster.planNames()).toEqual(['n1']));
-    server.faults.dropWatches();
-    await cluster.pod('after-drop', 'n1');
-    await eventually(async () =>
-      expect((await cluster.plan('n1'))?.spec.pods.map(p => p.name)).toEqual(['after-drop']),
-    );
+  // Fault hooks exist only in the embedded server.
+  it.skipIf(onRealServer)(
+    'recovers from dropped, expired (410), failing (500) and stalled watches without missing an event',
+    async () => {
+      await cluster.node('n1');
+      await cluster.policy('p', {});
+      const c = start();
+      await eventually(async () => expect(await cluster.planNames()).toEqual(['n1']));
+      dev().faults.dropWatches();
+      await cluster.pod('after-drop', 'n1');
+      await eventually(async () =>
+        expect((await cluster.plan('n1'))?.spec.pods.map(p => p.name)).toEqual(['after-drop']),
+      );
 
-    server.faults.restart({ loseHistory: true });
-    server.faults.expireNextWatches(4);
-    await cluster.pod('after-410', 'n1');
-    server.faults.failNext({ status: 500, count: 6, match: r => r.verb === 'list' || r.verb === 'watch' });
-    await cluster.node('n2');
-    await eventually(async () => expect(await cluster.planNames()).toEqual(['n1', 'n2']), 20_000);
-    await eventually(
-      async () =>
-        expect((await cluster.plan('n1'))?.spec.pods.map(p => p.name)).toEqual(['after-410', 'after-drop']),
-      20_000,
-    );
+      dev().faults.restart({ loseHistory: true });
+      dev().faults.expireNextWatches(4);
+      await cluster.pod('after-410', 'n1');
+      dev().faults.failNext({ status: 500, count: 6, match: r => r.verb === 'list' || r.verb === 'watch' });
+      await cluster.node('n2');
+      await eventually(async () => expect(await cluster.planNames()).toEqual(['n1', 'n2']), 20_000);
+      await eventually(
+        async () =>
+          expect((await cluster.plan('n1'))?.spec.pods.map(p => p.name)).toEqual(['after-410', 'after-drop']),
+        20_000,
+      );
 
-    server.faults.stallWatches();
-    await cluster.deletePod('after-drop');
-    await eventually(
-      async () => expect((await cluster.plan('n1'))?.spec.pods.map(p => p.name)).toEqual(['after-410']),
-      20_000,
-    );
-    const restarts = await c.metrics.informerRestarts.get();
-    expect(restarts.values.reduce((sum, v) => sum + v.value, 0)).toBeGreaterThan(0);
-  }, 60_000);
+      dev().faults.stallWatches();
+      await cluster.deletePod('after-drop');
+      await eventually(
+        async () => expect((await cluster.plan('n1'))?.spec.pods.map(p => p.name)).toEqual(['after-410']),
+        20_000,
+      );
+      const restarts = await c.metrics.informerRestarts.get();
+      expect(restarts.values.reduce((sum, v) => sum + v.value, 0)).toBeGreaterThan(0);
+    },
+    60_000,
+  );
 
-  it('a plan edited into a shape this build rejects is rewritten; a rewrite that cannot help is not repeated', async () => {
-    await cluster.node('n1');
-    await cluster.policy('p', {});
-    await cluster.pod('lse', 'n1', { qos: 'LSE', cpu: '2' });
-    await cluster.pod('ls', 'n1', { cpu: '1' });
-    const c = start();
-    const good = await eventually(async () => {
-      const p = await cluster.plan('n1');
-      expect(p?.spec.pods).toHaveLength(2);
-      return p;
-    });
-    await c.controller.idle();
-    const stored = (): Record<string, unknown> => {
-      const object = server.store.get(plansResource, '', 'n1');
-      if (!object) throw new Error('plan n1 is gone');
-      return structuredClone(object);
-    };
-    const restored = async (): Promise<void> => {
-      await eventually(() => {
-        const plan = transformPlan(stored());
-        expect(plan?.spec).toEqual(good?.spec);
+  // Edits the embedded server's storage directly (past validation).
+  it.skipIf(onRealServer)(
+    'a plan edited into a shape this build rejects is rewritten; a rewrite that cannot help is not repeated',
+    async () => {
+      const server = dev();
+      await cluster.node('n1');
+      await cluster.policy('p', {});
+      await cluster.pod('lse', 'n1', { qos: 'LSE', cpu: '2' });
+      await cluster.pod('ls', 'n1', { cpu: '1' });
+      const c = start();
+      const good = await eventually(async () => {
+        const p = await cluster.plan('n1');
+        expect(p?.spec.pods).toHaveLength(2);
+        return p;
       });
-    };
-    const writesBefore = await writes(c);
+      await c.controller.idle();
+      const stored = (): Record<string, unknown> => {
+        const object = server.store.get(plansResource, '', 'n1');
+        if (!object) throw new Error('plan n1 is gone');
+        return structuredClone(object);
+      };
+      const restored = async (): Promise<void> => {
+        await eventually(() => {
+          const plan = transformPlan(stored());
+          expect(plan?.spec).toEqual(good?.spec);
+        });
+      };
+      const writesBefore = await writes(c);
 
-    // Through the API: "3-1" passes the CRD's pattern but is no CPU list, so this build's schema rejects the plan.
-    await cluster.http.request('PATCH', `${plansPath}/n1`, {
-      body: [{ op: 'replace', path: '/spec/pods/0/cpu/cpuset', value: '3-1' }],
-      contentType: 'application/json-patch+json',
-      query: { fieldManager: 'hand-edit' },
-    });
-    await restored();
-    await eventually(async () => expect(await writes(c)).toBe(writesBefore + 1));
-
-    // Straight into storage, past a CRD that would refuse it (as an older CRD would have let it in).
-    const edited = stored() as { spec: { pods: { oomScoreAdj: number }[] } };
-    const first = edited.spec.pods[0];
-    if (first) first.oomScoreAdj = 5000;
-    server.store.update(plansResource, edited);
-    await restored();
-    await eventually(async () => expect(await writes(c)).toBe(writesBefore + 2));
-
-    // A status this build rejects: rewriting the spec cannot fix it. One rewrite, then failures with backoff.
-    const versions: string[] = [];
-    const unsubscribe = server.store.subscribe(event => {
-      if (event.resource === plansResource) versions.push(String(event.resourceVersion));
-    });
-    try {
-      server.store.update(plansResource, { ...stored(), status: { appliedGeneration: -3 } });
-      await eventually(async () => {
-        const failed = (await c.metrics.planWrites.get()).values.find(v => v.labels.result === 'failed');
-        expect(failed?.value).toBeGreaterThan(0);
+      // Through the API: "3-1" passes the CRD's pattern but is no CPU list, so this build's schema rejects the plan.
+      await cluster.http.request('PATCH', `${plansPath}/n1`, {
+        body: [{ op: 'replace', path: '/spec/pods/0/cpu/cpuset', value: '3-1' }],
+        contentType: 'application/json-patch+json',
+        query: { fieldManager: 'hand-edit' },
       });
-      await new Promise(resolve => setTimeout(resolve, 1500));
-      // Our edit, and at most the one rewrite: no write loop.
-      expect(versions.length).toBeLessThanOrEqual(2);
-    } finally {
-      unsubscribe();
-    }
-  });
+      await restored();
+      await eventually(async () => expect(await writes(c)).toBe(writesBefore + 1));
+
+      // Straight into storage, past a CRD that would refuse it (as an older CRD would have let it in).
+      const edited = stored() as { spec: { pods: { oomScoreAdj: number }[] } };
+      const first = edited.spec.pods[0];
+      if (first) first.oomScoreAdj = 5000;
+      server.store.update(plansResource, edited);
+      await restored();
+      await eventually(async () => expect(await writes(c)).toBe(writesBefore + 2));
+
+      // A status this build rejects: rewriting the spec cannot fix it. One rewrite, then failures with backoff.
+      const versions: string[] = [];
+      const unsubscribe = server.store.subscribe(event => {
+        if (event.resource === plansResource) versions.push(String(event.resourceVersion));
+      });
+      try {
+        server.store.update(plansResource, { ...stored(), status: { appliedGeneration: -3 } });
+        await eventually(async () => {
+          const failed = (await c.metrics.planWrites.get()).values.find(v => v.labels.result === 'failed');
+          expect(failed?.value).toBeGreaterThan(0);
+        });
+        await new Promise(resolve => setTimeout(resolve, 1500));
+        // Our edit, and at most the one rewrite: no write loop.
+        expect(versions.length).toBeLessThanOrEqual(2);
+      } finally {
+        unsubscribe();
+      }
+    },
+  );
 
   it('leader election: one of two replicas writes; the other takes over within the lease duration', async () => {
     await cluster.node('n1');

@@ -100,7 +100,7 @@ describe('x-kubernetes-validations (CEL)', () => {
     expect(result.causes).toEqual([
       {
         reason: 'FieldValueInvalid',
-        message: expect.stringMatching(/^Invalid value: "object": minRatio must be <= lowRatio/) as unknown,
+        message: expect.stringMatching(/^Invalid value: minRatio must be <= lowRatio/) as unknown,
         field: 'spec.classes.LS.memory.minRatio',
       },
     ]);
@@ -129,7 +129,7 @@ describe('x-kubernetes-validations (CEL)', () => {
     expect(unsorted.causes).toEqual([
       expect.objectContaining({
         field: 'spec.cpuSuppress.curve',
-        message: 'Invalid value: "object": curve points must be in strictly ascending pressure order',
+        message: 'Invalid value: curve points must be in strictly ascending pressure order',
       }),
     ]);
     const duplicate = await rejected(

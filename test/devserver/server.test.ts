@@ -138,8 +138,13 @@ describe('CRUD', () => {
     expect((replaced.spec as JsonObject).priority).toBe(9);
     expect(Number(meta(replaced).resourceVersion)).toBeGreaterThan(Number(meta(created).resourceVersion));
 
+    // A custom resource's delete answers a Success Status naming it, as kube-apiserver's does.
     const deleted = (await custom.deleteClusterCustomObject({ ...policyApi, name: 'crud' })) as JsonObject;
-    expect(meta(deleted).name).toBe('crud');
+    expect(deleted).toMatchObject({
+      kind: 'Status',
+      status: 'Success',
+      details: { name: 'crud', kind: 'nodeqospolicies' },
+    });
     const missing = await failure(custom.getClusterCustomObject({ ...policyApi, name: 'crud' }));
     expect(missing.code).toBe(404);
     expect(missing.status).toMatchObject({
@@ -528,7 +533,7 @@ describe('CRDs passed to startDevServer', () => {
       expect((bad.status.details as JsonObject).causes).toEqual([
         expect.objectContaining({
           field: 'spec.size',
-          message: 'Invalid value: "object": size must not exceed max',
+          message: 'Invalid value: size must not exceed max',
         }),
       ]);
       const all = (await (await fetch(`${own.url}/apis/example.com/v1/widgets`)).json()) as {

@@ -3,7 +3,7 @@ import type { NodeIsolationPlan } from '../../src/api/plan.ts';
 import type { NodeQoSPolicy } from '../../src/api/policy.ts';
 import { KubeHttp } from '../../src/kube/http.ts';
 import { plansPath, policiesPath } from '../../src/kube/sources.ts';
-import type { DevServer } from '../../src/devserver/index.ts';
+import type { KubeConfig } from '@kubernetes/client-node';
 
 let uidSeq = 0;
 export const testUid = (): string => `00000000-0000-4000-a000-${(++uidSeq).toString(16).padStart(12, '0')}`;
@@ -11,8 +11,9 @@ export const testUid = (): string => `00000000-0000-4000-a000-${(++uidSeq).toStr
 export class TestCluster {
   readonly http: KubeHttp;
 
-  constructor(server: DevServer) {
-    this.http = new KubeHttp(server.kubeConfig());
+  /** A server (the embedded one) or a KubeConfig (any server, the real kube-apiserver included). */
+  constructor(server: KubeConfig | { kubeConfig(): KubeConfig }) {
+    this.http = new KubeHttp('kubeConfig' in server ? server.kubeConfig() : server);
   }
 
   async node(name: string, labels: Record<string, string> = {}, cpu = '8'): Promise<void> {
@@ -66,7 +67,10 @@ export class TestCluster {
   }
 
   async deletePod(name: string, namespace = 'default'): Promise<void> {
-    await this.http.request('DELETE', `/api/v1/namespaces/${namespace}/pods/${name}`);
+    // Grace period 0: a real API server otherwise waits for a kubelet to confirm the pod stopped.
+    await this.http.request('DELETE', `/api/v1/namespaces/${namespace}/pods/${name}`, {
+      body: { gracePeriodSeconds: 0 },
+    });
   }
 
   async policy(name: string, spec: NodeQoSPolicy['spec']): Promise<void> {

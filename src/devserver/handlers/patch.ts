@@ -1,7 +1,14 @@
 // PATCH of the main resource or /status: JSON merge patch, JSON patch, strategic merge patch (built-in types
 // only, like a real server) and server-side apply (creates the object when absent).
-import { badRequest, conflict, notFound, staleResourceVersion, unsupportedMediaType } from '../api-error.ts';
-import { parseJsonBody, parseYamlBody, type Reply } from '../http-io.ts';
+import {
+  ApiError,
+  badRequest,
+  conflict,
+  notFound,
+  staleResourceVersion,
+  unsupportedMediaType,
+} from '../api-error.ts';
+import { parseApplyBody, parseJsonBody, type Reply } from '../http-io.ts';
 import { isJsonObject, type JsonObject, type JsonValue } from '../json.ts';
 import {
   checkName,
@@ -77,7 +84,7 @@ function reply(
 
 /** Parses and checks an applied configuration: it must name its apiVersion and kind. */
 function applyConfig(target: ResourceTarget, body: Buffer): JsonObject {
-  const config = requireObject(parseYamlBody(body), 'apply');
+  const config = requireObject(parseApplyBody(body), 'apply');
   for (const field of ['apiVersion', 'kind'] as const) {
     if (typeof config[field] !== 'string' || config[field] === '')
       throw badRequest(`apply: ${field} must be set`);
@@ -109,8 +116,22 @@ function applyBase(target: ResourceTarget, current: JsonObject | undefined, conf
 
 function applyPatch(ctx: ServerContext, target: ResourceTarget, body: Buffer, params: WriteParams): Reply {
   if (!params.fieldManagerGiven) {
-    throw badRequest(
+    // As kube-apiserver validates PatchOptions: 422 Invalid on the PatchOptions kind, not a 400.
+    throw new ApiError(
+      422,
+      'Invalid',
       'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
+      {
+        group: 'meta.k8s.io',
+        kind: 'PatchOptions',
+        causes: [
+          {
+            reason: 'FieldValueRequired',
+            message: 'Required value: is required for apply patch',
+            field: 'fieldManager',
+          },
+        ],
+      },
     );
   }
   const config = applyConfig(target, body);
@@ -152,7 +173,7 @@ export function handlePatch(
 ): Reply {
   const { contentType, body } = patch;
   if (!acceptedPatchTypes(target).includes(contentType))
-    throw unsupportedMediaType(contentType, acceptedPatchTypes(target));
+    throw unsupportedMediaType(acceptedPatchTypes(target));
   if (contentType !== patchTypes.apply && params.force)
     throw badRequest('force: may not be specified for non-apply patch');
   if (contentType === patchTypes.apply) return applyPatch(ctx, target, body, params);

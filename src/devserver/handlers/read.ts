@@ -5,13 +5,31 @@ import type { JsonObject } from '../json.ts';
 import { apiVersionOf } from '../resource-types.ts';
 import type { ResourceTarget } from '../routes.ts';
 import { parseFieldSelector, parseLabelSelector, selects, type Selection } from '../selectors.ts';
-import { nameOf, namespaceOf, type ObjectStore } from '../store.ts';
+import { metadataOf, positionKey, type ObjectStore } from '../store.ts';
 import { presentListItem, presentObject } from './present.ts';
+import { toTable, type TableRequest } from '../table.ts';
 
-export function handleGet(store: ObjectStore, target: ResourceTarget): Reply {
+/** How a read is answered: plain JSON, or a Table for `kubectl get` (negotiated from Accept). */
+export interface ReadFormat {
+  readonly table: TableRequest | undefined;
+  readonly now: Date;
+}
+
+export function handleGet(store: ObjectStore, target: ResourceTarget, format?: ReadFormat): Reply {
   const name = target.name ?? '';
   const object = store.get(target.type.key, target.namespace ?? '', name);
   if (object === undefined) throw notFound(target.type, name);
+  if (format?.table !== undefined) {
+    const present = (o: Readonly<JsonObject>): JsonObject => presentObject(target.type, o);
+    return {
+      status: 200,
+      body: toTable(format.table, target.type, [object], {
+        metadata: { resourceVersion: metadataOf(object).resourceVersion ?? '' },
+        now: format.now,
+        present,
+      }),
+    };
+  }
   return { status: 200, body: presentObject(target.type, object) };
 }
 
@@ -27,11 +45,8 @@ export function selectionOf(target: ResourceTarget, query: URLSearchParams): Sel
 interface Page {
   readonly items: JsonObject[];
   readonly continueToken: string | undefined;
-  readonly remaining: number;
-}
-
-function positionKey(object: Readonly<JsonObject>): string {
-  return `${namespaceOf(object)}/${nameOf(object)}`;
+  /** Set only for an unfiltered list, as a real server counts remaining items only without selectors. */
+  readonly remaining: number | undefined;
 }
 
 function decodeContinue(token: string): string {
@@ -50,33 +65,75 @@ function decodeContinue(token: string): string {
   throw badRequest('continue: invalid continue token');
 }
 
-function paginate(items: JsonObject[], query: URLSearchParams): Page {
+function parseLimit(query: URLSearchParams): number {
   const limitText = query.get('limit');
   const limit = limitText === null ? 0 : Number(limitText);
   if (!Number.isInteger(limit) || limit < 0)
     throw badRequest(`limit: must be a non-negative integer, got "${limitText ?? ''}"`);
-  const token = query.get('continue');
-  const after = token === null || token === '' ? undefined : decodeContinue(token);
-  const rest = after === undefined ? items : items.filter(item => positionKey(item) > after);
-  if (limit === 0 || rest.length <= limit) return { items: rest, continueToken: undefined, remaining: 0 };
-  const page = rest.slice(0, limit);
-  const last = page.at(-1);
-  const next =
-    last === undefined
-      ? undefined
-      : Buffer.from(JSON.stringify({ after: positionKey(last) })).toString('base64url');
-  return { items: page, continueToken: next, remaining: rest.length - limit };
+  return limit;
 }
 
-export function handleList(store: ObjectStore, target: ResourceTarget, query: URLSearchParams): Reply {
+function unfiltered(selection: Selection): boolean {
+  return selection.labels.length === 0 && selection.fields.length === 0;
+}
+
+/**
+ * One page: walks the store in list order from the continue position and stops as soon as the page is full
+ * and one more match shows that a next page exists, so it reads O(page) objects (more only when a selector
+ * skips many). Only the returned objects are copied.
+ */
+function readPage(
+  store: ObjectStore,
+  target: ResourceTarget,
+  selection: Selection,
+  query: URLSearchParams,
+): Page {
+  const limit = parseLimit(query);
+  const token = query.get('continue');
+  const after = token === null || token === '' ? undefined : decodeContinue(token);
+  const items: Readonly<JsonObject>[] = [];
+  let more = false;
+  for (const object of store.scan(target.type.key, target.namespace, after)) {
+    if (!selects(selection, object)) continue;
+    if (limit > 0 && items.length === limit) {
+      more = true;
+      break;
+    }
+    items.push(object);
+  }
+  const last = items.at(-1);
+  if (!more || last === undefined) return { items, continueToken: undefined, remaining: undefined };
+  const position = positionKey(last);
+  return {
+    items,
+    continueToken: Buffer.from(JSON.stringify({ after: position })).toString('base64url'),
+    remaining: unfiltered(selection)
+      ? store.countAfter(target.type.key, target.namespace, position)
+      : undefined,
+  };
+}
+
+export function handleList(
+  store: ObjectStore,
+  target: ResourceTarget,
+  query: URLSearchParams,
+  format?: ReadFormat,
+): Reply {
   const selection = selectionOf(target, query);
   const resourceVersion = store.resourceVersion();
-  const matching = store.list(target.type.key, target.namespace).filter(object => selects(selection, object));
-  const page = paginate(matching, query);
+  const page = readPage(store, target, selection, query);
   const metadata: JsonObject = { resourceVersion };
-  if (page.continueToken !== undefined) {
-    metadata.continue = page.continueToken;
-    metadata.remainingItemCount = page.remaining;
+  if (page.continueToken !== undefined) metadata.continue = page.continueToken;
+  // Custom resource lists (unstructured on a real server) carry an empty continue on their last page.
+  else if (!target.type.builtin) metadata.continue = '';
+  if (page.remaining !== undefined) metadata.remainingItemCount = page.remaining;
+  if (format?.table !== undefined) {
+    const present = (o: Readonly<JsonObject>): JsonObject => presentObject(target.type, o);
+    if (metadata.continue === '') delete metadata.continue; // a Table's ListMeta omits an empty continue
+    return {
+      status: 200,
+      body: toTable(format.table, target.type, page.items, { metadata, now: format.now, present }),
+    };
   }
   return {
     status: 200,

@@ -130,7 +130,31 @@ export function handleDelete(
   const result = ctx.store.delete(target.type.key, namespaceOf(current), nameOf(current), {
     precondition: resourceVersion,
   });
+  if (!result.pending && !target.type.builtin) return deletedStatus(target, result.object);
   return reply(target, result.object, result.pending ? 202 : 200, []);
+}
+
+/**
+ * A real server answers the immediate delete of a custom resource with a Success Status naming it
+ * (apiextensions-apiserver's customresource store returns the status, not the object); built-in types return
+ * the object.
+ */
+function deletedStatus(target: ResourceTarget, object: Readonly<JsonObject>): Reply {
+  return {
+    status: 200,
+    body: {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Success',
+      details: {
+        name: nameOf(object),
+        group: target.type.group,
+        kind: target.type.plural,
+        uid: jsonText(metadataField(object).uid),
+      },
+    },
+  };
 }
 
 export function handleDeleteCollection(

@@ -3,6 +3,8 @@
 import { isJsonObject, jsonEqual, type JsonObject } from '../json.ts';
 import type { CrdSchema } from '../schema/crd-schema.ts';
 import {
+  decodePath,
+  encodePath,
   fromFieldsV1,
   isElementPath,
   managedPaths,
@@ -52,7 +54,14 @@ export function readManagedFields(object: Readonly<JsonObject> | undefined): Man
 export function writeManagedFields(object: JsonObject, entries: readonly ManagedEntry[]): void {
   const metadata = object.metadata;
   if (!isJsonObject(metadata)) return;
-  const rendered = entries
+  // kube-apiserver's order (sortEncodedManagedFields): operation, time, manager, apiVersion, subresource.
+  const keys = ['operation', 'time', 'manager', 'apiVersion', 'subresource'] as const;
+  const order = (a: ManagedEntry, b: ManagedEntry): number => {
+    const key = keys.find(k => a[k] !== b[k]);
+    return key === undefined ? 0 : a[key] < b[key] ? -1 : 1;
+  };
+  const rendered = [...entries]
+    .sort(order)
     .map(entry => ({
       entry,
       fields: [...entry.fields].filter(path => valueAt(object, path) !== undefined).sort(),
@@ -110,7 +119,20 @@ function changedPaths(record: UpdateRecord): { changed: Set<string>; removed: Se
           !jsonEqual(valueAt(before, path), valueAt(after, path))),
     ),
   );
-  const removed = new Set([...beforePaths].filter(path => !afterPaths.has(path)));
+  // A leaf that became a container (an empty map that got fields) is still there: its owner keeps it.
+  const removed = new Set(
+    [...beforePaths].filter(path => !afterPaths.has(path) && valueAt(after, path) === undefined),
+  );
+  // An Update also owns the containers it brought into being (kube-apiserver's FieldsV1 shows them as "."),
+  // except metadata itself, which is never tracked.
+  for (const path of [...changed]) {
+    const elements = decodePath(path);
+    for (let length = 1; length < elements.length; length++) {
+      const parent = encodePath(elements.slice(0, length));
+      if (length === 1 && elements[0] === 'metadata') continue;
+      if (before === undefined || valueAt(before, parent) === undefined) changed.add(parent);
+    }
+  }
   return { changed, removed };
 }
 

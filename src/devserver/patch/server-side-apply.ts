@@ -40,9 +40,23 @@ export interface ApplyRequest {
 }
 
 interface Conflict {
+  /** The manager as kube-apiserver prints it (printManager in k8s.io/apimachinery/pkg/util/managedfields/internal/conflict.go). */
   readonly manager: string;
-  readonly apiVersion: string;
   readonly path: string;
+}
+
+function printManager(entry: {
+  manager: string;
+  operation: string;
+  subresource: string;
+  apiVersion: string;
+  time: string;
+}): string {
+  let text = JSON.stringify(entry.manager);
+  if (entry.subresource !== '') text += ` with subresource ${JSON.stringify(entry.subresource)}`;
+  if (entry.operation === 'Update')
+    text += ` using ${entry.apiVersion}${entry.time === '' ? '' : ` at ${entry.time}`}`;
+  return text;
 }
 
 /** Keeps the parts of the configuration a write in `scope` may set (metadata: labels and annotations). */
@@ -81,8 +95,7 @@ function findConflicts(
     const differs = !jsonEqual(valueAt(live, path), valueAt(config, path));
     if (!differs) continue;
     for (const entry of others) {
-      if (entry.fields.has(path))
-        conflicts.push({ manager: entry.manager, apiVersion: entry.apiVersion, path });
+      if (entry.fields.has(path)) conflicts.push({ manager: printManager(entry), path });
     }
   }
   return conflicts;
@@ -91,12 +104,29 @@ function findConflicts(
 function conflictError(conflicts: readonly Conflict[]): ApiError {
   const causes = conflicts.map(c => ({
     reason: 'FieldManagerConflict',
-    message: `conflict with "${c.manager}" using ${c.apiVersion}`,
+    message: `conflict with ${c.manager}`,
     field: describePath(c.path),
   }));
-  const lines = causes.map(c => `${c.message}: ${c.field}`).join('\n');
-  const count = conflicts.length === 1 ? '1 conflict' : `${conflicts.length} conflicts`;
-  return new ApiError(409, 'Conflict', `Apply failed with ${count}: ${lines}`, { causes });
+  const [only] = conflicts;
+  if (conflicts.length === 1 && only !== undefined)
+    return new ApiError(
+      409,
+      'Conflict',
+      `Apply failed with 1 conflict: conflict with ${only.manager}: ${describePath(only.path)}`,
+      { causes },
+    );
+  // Grouped by manager, managers sorted, as getConflictMessage does.
+  const managers = [...new Set(conflicts.map(c => c.manager))].sort();
+  const lines = managers.flatMap(m => [
+    `conflicts with ${m}:`,
+    ...conflicts.filter(c => c.manager === m).map(c => `- ${describePath(c.path)}`),
+  ]);
+  return new ApiError(
+    409,
+    'Conflict',
+    `Apply failed with ${conflicts.length} conflicts: ${lines.join('\n')}`,
+    { causes },
+  );
 }
 
 function mergeList(live: JsonValue[], config: JsonValue[], schema: CrdSchema | undefined): JsonValue[] {

@@ -79,7 +79,15 @@ function failureMessage(rule: ValidationRule, bindings: Record<string, CelInput>
   return rule.message ?? `failed rule: ${rule.rule}`;
 }
 
-function causeFor(rule: ValidationRule, schema: CrdSchema, path: string, text: string): StatusCause {
+/** How field.Invalid prints a bad value: Go's %#v-like text for scalars (strings quoted). */
+function shownScalar(value: JsonValue | undefined): string {
+  return JSON.stringify(value ?? null);
+}
+
+// k8s.io/apiextensions-apiserver/pkg/apiserver/schema/cel/validation.go: the rule's value is omitted for objects
+// and arrays (field.OmitValueType), so the detail reads `Invalid value: <message>`; scalars show the value.
+function causeFor(rule: ValidationRule, node: Node, text: string): StatusCause {
+  const { schema, path, value } = node;
   const field = rule.fieldPath === undefined ? path : appendRuleFieldPath(path, rule.fieldPath);
   const reason = rule.reason ?? 'FieldValueInvalid';
   const prefixes: Record<string, string> = {
@@ -87,7 +95,8 @@ function causeFor(rule: ValidationRule, schema: CrdSchema, path: string, text: s
     FieldValueRequired: 'Required value',
     FieldValueDuplicate: 'Duplicate value',
   };
-  const prefix = prefixes[reason] ?? `Invalid value: ${JSON.stringify(schema.type ?? 'object')}`;
+  const structured = schema.type === 'object' || schema.type === 'array' || schema.type === undefined;
+  const prefix = prefixes[reason] ?? (structured ? 'Invalid value' : `Invalid value: ${shownScalar(value)}`);
   return { reason, message: `${prefix}: ${text}`, field };
 }
 
@@ -105,10 +114,10 @@ function evaluateRule(rule: ValidationRule, node: Node, value: JsonValue): Statu
   if (transition && node.old !== undefined) bindings.oldSelf = toCelInput(node.old, node.schema);
   const result = compile(rule.rule)(bindings);
   if (isCelError(result))
-    return causeFor(rule, node.schema, node.path, `rule evaluation error: ${rule.rule}: ${result.message}`);
+    return causeFor(rule, node, `rule evaluation error: ${rule.rule}: ${result.message}`);
   if (typeof result !== 'boolean')
-    return causeFor(rule, node.schema, node.path, `rule did not evaluate to a bool: ${rule.rule}`);
-  return result ? undefined : causeFor(rule, node.schema, node.path, failureMessage(rule, bindings));
+    return causeFor(rule, node, `rule did not evaluate to a bool: ${rule.rule}`);
+  return result ? undefined : causeFor(rule, node, failureMessage(rule, bindings));
 }
 
 function oldElement(

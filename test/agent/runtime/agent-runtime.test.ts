@@ -1,5 +1,6 @@
-// The agent runtime against the embedded API server and a simulated node: plan intake, status, pods the plan does not
-// know yet, restore on plan deletion, refusal of a plan for another node.
+// The agent runtime against a simulated node and each API server (embedded, and a real kube-apiserver when Go is
+// present): plan intake, status, pods the plan does not know yet, restore on plan deletion, refusal of a plan
+// for another node.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,81 +13,81 @@ import { PlanCache } from '../../../src/agent/runtime/plan-cache.ts';
 import { planStatusWriter } from '../../../src/agent/runtime/status-writer.ts';
 import { createSamplerSelector } from '../../../src/agent/suppress/samplers/select.ts';
 import { createSimulatedNode, type SimulatedNode } from '../../../src/demo/simulated-node.ts';
-import { startDevServer, type DevServer } from '../../../src/devserver/index.ts';
 import { KubeHttp } from '../../../src/kube/http.ts';
 import { planSource, plansPath, podSource } from '../../../src/kube/sources.ts';
 import { transformPod } from '../../../src/kube/transforms.ts';
 import { kubeWriter } from '../../../src/kube/writers.ts';
 import { planNode } from '../../../src/plan/plan-node.ts';
 import { policy } from '../../plan/fixtures.ts';
+import { apiServers, useApiServer } from '../../support/api-servers.ts';
 import { TestCluster } from '../../support/cluster.ts';
 import { eventually } from '../../support/eventually.ts';
 
 const logger = pino({ level: 'silent' });
-let server: DevServer;
-let cluster: TestCluster;
-let sim: SimulatedNode;
-let runtime: AgentRuntime;
 
-async function planFor(nodeName: string): Promise<ReturnType<typeof planNode>> {
-  const list = await cluster.http.request<{ items: unknown[] }>('GET', '/api/v1/pods', {
-    query: { fieldSelector: `spec.nodeName=${nodeName}` },
+describe.each(apiServers)('AgentRuntime ($name API server)', backend => {
+  const api = useApiServer(backend);
+  let cluster: TestCluster;
+  let sim: SimulatedNode;
+  let runtime: AgentRuntime | undefined;
+
+  async function planFor(nodeName: string): Promise<ReturnType<typeof planNode>> {
+    const list = await cluster.http.request<{ items: unknown[] }>('GET', '/api/v1/pods', {
+      query: { fieldSelector: `spec.nodeName=${nodeName}` },
+    });
+    const pods = list.items.flatMap(item => transformPod(item) ?? []);
+    const nodeObject = {
+      metadata: { name: nodeName },
+      status: { capacity: { cpu: '4', memory: '8Gi' }, allocatable: { cpu: '4', memory: '8Gi' } },
+    };
+    return planNode({ policy: policy(), node: nodeObject, pods });
+  }
+
+  async function startRuntime(): Promise<void> {
+    const http = new KubeHttp(api().kubeConfig());
+    const agent = await NodeAgent.create({
+      nodeName: 'n1',
+      ...sim.agentRoots,
+      logger,
+    });
+    runtime = new AgentRuntime({
+      agent,
+      cache: new PlanCache(sim.stateDir),
+      logger,
+      registry: new Registry(),
+      samplerFor: createSamplerSelector({ procRoot: sim.procRoot, fixedPressure: 50 }),
+      kube: {
+        planSource: planSource(http, 'n1'),
+        podSource: podSource(http, 'n1'),
+        writeStatus: planStatusWriter(http, 'n1'),
+      },
+      resyncMs: 200,
+      statusIntervalMs: 200,
+    });
+    await runtime.start();
+  }
+
+  async function addPod(
+    name: string,
+    options: { qos?: string; cpu?: string },
+  ): Promise<{ uid: string; kubeQoS: 'Guaranteed' | 'BestEffort' }> {
+    const uid = await cluster.pod(name, 'n1', options);
+    const kubeQoS = options.cpu === undefined ? 'BestEffort' : 'Guaranteed';
+    await sim.addPod({ uid, kubeQoS, containers: ['c'] });
+    return { uid, kubeQoS };
+  }
+
+  beforeEach(async () => {
+    cluster = new TestCluster(api().kubeConfig());
+    sim = await createSimulatedNode(mkdtempSync(join(tmpdir(), 'nodeqos-runtime-')), 4);
+    await cluster.node('n1', {}, '4');
   });
-  const pods = list.items.flatMap(item => transformPod(item) ?? []);
-  const nodeObject = {
-    metadata: { name: nodeName },
-    status: { capacity: { cpu: '4', memory: '8Gi' }, allocatable: { cpu: '4', memory: '8Gi' } },
-  };
-  return planNode({ policy: policy(), node: nodeObject, pods });
-}
 
-async function startRuntime(): Promise<void> {
-  const http = new KubeHttp(server.kubeConfig());
-  const agent = await NodeAgent.create({
-    nodeName: 'n1',
-    ...sim.agentRoots,
-    logger,
+  afterEach(async () => {
+    await runtime?.stop();
+    runtime = undefined;
   });
-  runtime = new AgentRuntime({
-    agent,
-    cache: new PlanCache(sim.stateDir),
-    logger,
-    registry: new Registry(),
-    samplerFor: createSamplerSelector({ procRoot: sim.procRoot, fixedPressure: 50 }),
-    kube: {
-      planSource: planSource(http, 'n1'),
-      podSource: podSource(http, 'n1'),
-      writeStatus: planStatusWriter(http, 'n1'),
-    },
-    resyncMs: 200,
-    statusIntervalMs: 200,
-  });
-  await runtime.start();
-}
 
-async function addPod(
-  name: string,
-  options: { qos?: string; cpu?: string },
-): Promise<{ uid: string; kubeQoS: 'Guaranteed' | 'BestEffort' }> {
-  const uid = await cluster.pod(name, 'n1', options);
-  const kubeQoS = options.cpu === undefined ? 'BestEffort' : 'Guaranteed';
-  await sim.addPod({ uid, kubeQoS, containers: ['c'] });
-  return { uid, kubeQoS };
-}
-
-beforeEach(async () => {
-  server = await startDevServer();
-  cluster = new TestCluster(server);
-  sim = await createSimulatedNode(mkdtempSync(join(tmpdir(), 'nodeqos-runtime-')), 4);
-  await cluster.node('n1', {}, '4');
-});
-
-afterEach(async () => {
-  await runtime.stop();
-  await server.close();
-});
-
-describe('AgentRuntime', () => {
   it('applies the plan from the API server and reports Applied, the generation, topology and pressure', async () => {
     const lse = await addPod('lse', { qos: 'LSE', cpu: '2' });
     await kubeWriter(cluster.http).applyPlan(await planFor('n1'));

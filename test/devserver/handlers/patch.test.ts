@@ -245,7 +245,7 @@ describe('server-side apply', () => {
     expect((conflict.status.details as JsonObject).causes).toEqual([
       {
         reason: 'FieldManagerConflict',
-        message: 'conflict with "a" using nodeqos.io/v1alpha1',
+        message: 'conflict with "a"', // an Apply manager: no "using <apiVersion>" (managedfields conflict.go)
         field: '.spec.priority',
       },
     ]);
@@ -307,7 +307,7 @@ describe('server-side apply', () => {
         PatchStrategy.ServerSideApply,
       ),
     );
-    expect(missing.code).toBe(400);
+    expect(missing.code).toBe(422); // PatchOptions validation, as on kube-apiserver
   });
 
   it('accepts YAML bodies and merges keyed status lists on /status', async () => {
