@@ -77,6 +77,21 @@ async function rewriteRejected(
   return 'written';
 }
 
+/**
+ * A rejected stored plan: rewrite it once; if our own rewrite came back rejected, fail (see rewriteRejected).
+ * Otherwise the rewrite is on its way back through the watch: `written` holds it, and the caller compares as usual.
+ */
+async function rewriteIfRejected(
+  plan: NodeIsolationPlan,
+  rejected: RejectedPlan,
+  deps: { state: ClusterState; writer: ClusterWriter; logger: Logger },
+): Promise<ReconcileOutcome | undefined> {
+  if (rejected.rewrittenAs === undefined) return rewriteRejected(plan, rejected, deps);
+  if (rejected.rewrittenAs === rejected.resourceVersion)
+    throw stillRejected(plan.metadata.name, rejected.resourceVersion);
+  return undefined;
+}
+
 function stillRejected(name: string, resourceVersion: string): Error {
   return new Error(
     `plan ${name}: version ${resourceVersion}, written by this controller, is still rejected by this build's schema; fix or delete the object`,
@@ -134,11 +149,8 @@ export async function reconcileNode(
   const plan = outcome.plan;
   recordConservative(nodeName, outcome, events);
   if (rejected) {
-    if (rejected.rewrittenAs === undefined) return rewriteRejected(plan, rejected, { state, writer, logger });
-    // Our rewrite's own version came back rejected: see rewriteRejected.
-    if (rejected.rewrittenAs === rejected.resourceVersion)
-      throw stillRejected(nodeName, rejected.resourceVersion);
-    // Otherwise the rewrite is on its way back through the watch: `written` holds it; compare with that as usual.
+    const rewritten = await rewriteIfRejected(plan, rejected, { state, writer, logger });
+    if (rewritten) return rewritten;
   }
   const current = state.written.get(nodeName) ?? existing?.spec;
   if (current && canonicalJson(current) === canonicalJson(plan.spec)) return 'unchanged';

@@ -4,9 +4,14 @@ import { nodeSchema, type Node, type Pod } from '../api/inputs.ts';
 import { planSchema, type NodeIsolationPlan } from '../api/plan.ts';
 import { policySchema, type NodeQoSPolicy } from '../api/policy.ts';
 import { fieldProblems, type FieldProblem } from '../api/issues.ts';
-import { koordinatorQoSLabel, numaNodeAnnotation, qosClassLabel } from '../api/labels.ts';
-import { readPod } from '../plan/conservative-pod.ts';
-import { kubeletExclusiveCpusAnnotation, kubeletReservedCpusAnnotation } from '../plan/plan-node.ts';
+import { readPod } from '../api/conservative-pod.ts';
+import {
+  koordinatorQoSLabel,
+  kubeletExclusiveCpusAnnotation,
+  kubeletReservedCpusAnnotation,
+  numaNodeAnnotation,
+  qosClassLabel,
+} from '../api/labels.ts';
 
 export type CachedPod = Pod & { metadata: { resourceVersion: string } };
 export type CachedNode = Node & { metadata: { resourceVersion: string } };

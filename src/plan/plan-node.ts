@@ -1,4 +1,5 @@
 // planNode: policy + node + pods (+ topology, + previous plan) -> the node's NodeIsolationPlan. Pure.
+import { kubeletExclusiveCpusAnnotation, kubeletReservedCpusAnnotation } from '../api/labels.ts';
 import { formatCpuList, maxCpuId, parseCpuList } from '../api/cpulist.ts';
 import { apiVersion, qosClasses } from '../api/group.ts';
 import type { Node, Pod } from '../api/inputs.ts';
@@ -40,10 +41,9 @@ interface NodeFacts {
   kubeletCpus: number[];
 }
 
-/** kubelet's --reserved-cpus, as the node reports it: like the policy's systemReserved.cpus (docs/decisions/0115). */
-export const kubeletReservedCpusAnnotation = 'nodeqos.io/kubelet-reserved-cpus';
-/** CPUs kubelet's static CPU manager gave its own containers (cpu_manager_state): never pinned, in no pool. */
-export const kubeletExclusiveCpusAnnotation = 'nodeqos.io/kubelet-exclusive-cpus';
+// kubelet's --reserved-cpus (like the policy's systemReserved.cpus) and its static CPU manager's CPUs, as the node
+// reports them (docs/decisions/0115); the names live in src/api/labels.ts.
+export { kubeletExclusiveCpusAnnotation, kubeletReservedCpusAnnotation };
 
 function annotatedCpus(node: Node, annotation: string, warnings: Warning[]): number[] {
   const value = node.metadata.annotations?.[annotation];

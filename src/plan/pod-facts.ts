@@ -2,7 +2,7 @@
 import type { KubeQoS, QoSClass } from '../api/group.ts';
 import type { Pod } from '../api/inputs.ts';
 import { numaNodeAnnotation } from '../api/labels.ts';
-import { conservativeReason } from './conservative-pod.ts';
+import { conservativeReason } from '../api/conservative-pod.ts';
 import { kubeQoSOf, qosClassOf } from './qos.ts';
 import { podResources, type PodResources } from './resources.ts';
 

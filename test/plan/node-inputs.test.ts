@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseCpuList } from '../../src/api/cpulist.ts';
 import type { NodeIsolationPlan, PlanPod } from '../../src/api/plan.ts';
-import { conservativePod } from '../../src/plan/conservative-pod.ts';
+import { conservativePod } from '../../src/api/conservative-pod.ts';
 import {
   kubeletExclusiveCpusAnnotation,
   kubeletReservedCpusAnnotation,

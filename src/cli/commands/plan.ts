@@ -6,7 +6,7 @@ import type { NodeQoSPolicy } from '../../api/policy.ts';
 import { validateObjects } from '../../api/policy-validation.ts';
 import { topologySchema, type Topology } from '../../api/topology.ts';
 import type { SourcedObject } from '../../api/documents.ts';
-import { readPod } from '../../plan/conservative-pod.ts';
+import { readPod } from '../../api/conservative-pod.ts';
 import { planForNode } from '../../plan/plan-for-node.ts';
 import { describeKinds, readObjects } from '../files.ts';
 import { renderPlan, type OutputFormat } from '../output.ts';

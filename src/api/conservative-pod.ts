@@ -1,10 +1,10 @@
 // Pods the planner cannot read in full (a container list past the schema's cap, a quantity no parser takes) are
 // still planned, conservatively: the class their label or Kubernetes QoS gives, never pinned, no memory
 // protection, lowest weights, and a warning. Dropping them would let any pod creator step out of BE suppression.
-import { kubeQoSClasses, type KubeQoS } from '../api/group.ts';
-import { podSchema, type Pod } from '../api/inputs.ts';
-import { fieldProblems } from '../api/issues.ts';
-import { koordinatorQoSLabel, qosClassLabel } from './qos.ts';
+import { kubeQoSClasses, type KubeQoS } from './group.ts';
+import { podSchema, type Pod } from './inputs.ts';
+import { fieldProblems } from './issues.ts';
+import { koordinatorQoSLabel, qosClassLabel } from './labels.ts';
 
 /**
  * Set only by the planner's own parsing (never taken from the object: the informer transform keeps just the
