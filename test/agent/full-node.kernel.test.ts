@@ -4,10 +4,11 @@
 // owns, the older exclusive pod keeps its own. Private hierarchy nodeqos-test-<random>, removed even on failure.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { access, constants, mkdir, mkdtemp, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { access, constants, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
+import { removeDir } from '../support/kubepods.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCpuList } from '../../src/api/cpulist.ts';
 import type { NodeIsolationPlan, PlanPod } from '../../src/api/plan.ts';
@@ -38,25 +39,6 @@ const sleepers: ChildProcess[] = [];
 const dirOf = (controller: string, ...parts: string[]): string =>
   join(cgroupRoot, controller, testRoot, ...parts);
 const read = async (path: string): Promise<string> => (await readFile(path, 'utf8')).trim();
-
-async function removeTree(dir: string): Promise<void> {
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch {
-    return;
-  }
-  for (const entry of entries) if (entry.isDirectory()) await removeTree(join(dir, entry.name));
-  for (let attempt = 0; attempt < 20; attempt++) {
-    try {
-      await rmdir(dir);
-      return;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-      await new Promise(resolve => setTimeout(resolve, 50));
-    }
-  }
-}
 
 /** The plan for a full 2-CPU node: both CPUs were exclusive in the previous plan, now a BE pod is there. */
 function fullNodePlan(): NodeIsolationPlan {
@@ -127,7 +109,7 @@ describe('a full node on a real cgroup v1 kernel: BE never on an exclusive CPU',
         ),
       );
     } finally {
-      for (const controller of controllers) await removeTree(dirOf(controller));
+      for (const controller of controllers) await removeDir(dirOf(controller));
       if (stateDir !== '') await rm(stateDir, { recursive: true, force: true });
     }
   });

@@ -5,9 +5,10 @@
 // The tree is a private nodeqos-test-<random> kubepods root under cpu, cpuset, memory and blkio, removed afterwards.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { access, constants, mkdir, mkdtemp, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { access, constants, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { removeDir } from '../support/kubepods.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeQoS } from '../../src/api/group.ts';
 import { plan, planPod, uids } from '../agent/helpers/plans.ts';
@@ -87,25 +88,6 @@ async function createTree(): Promise<void> {
     sleepers.push(child);
     for (const controller of controllers)
       await writeFile(join(podDir(controller, pod, true), 'cgroup.procs'), String(child.pid));
-  }
-}
-
-async function removeTree(dir: string): Promise<void> {
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch {
-    return;
-  }
-  for (const entry of entries) if (entry.isDirectory()) await removeTree(join(dir, entry.name));
-  for (let attempt = 0; attempt < 40; attempt++) {
-    try {
-      await rmdir(dir);
-      return;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-      await new Promise(done => setTimeout(done, 50));
-    }
   }
 }
 
@@ -232,7 +214,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const sleeper of sleepers) sleeper.kill('SIGKILL');
-  for (const controller of controllers) await removeTree(join(cgroupRoot, controller, testRoot));
+  for (const controller of controllers) await removeDir(join(cgroupRoot, controller, testRoot));
   if (work !== '') await rm(work, { recursive: true, force: true });
 }, 60_000);
 

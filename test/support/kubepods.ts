@@ -42,7 +42,8 @@ function qosSegments(kubeQoS: KubeQoS): string[] {
   return kubeQoS === 'Guaranteed' ? [] : [kubeQoS === 'Burstable' ? 'burstable' : 'besteffort'];
 }
 
-async function removeDir(dir: string): Promise<void> {
+/** Removes a test cgroup directory bottom-up, retrying while the kernel still releases a removed child. */
+export async function removeDir(dir: string): Promise<void> {
   let entries;
   try {
     entries = await readdir(dir, { withFileTypes: true });
