@@ -5,6 +5,7 @@
 // v1 paths are <root>/<controller>/<kubepods...>, v2 paths <root>/<kubepods...>.
 import type { KubeQoS } from '../../api/group.ts';
 import type { AgentFs } from '../fs.ts';
+import { podUidOf as podUidFromName, tierOfKubeQoS } from './kubepods-names.ts';
 import {
   assertAbsoluteRoot,
   assertPlainName,
@@ -89,16 +90,13 @@ export class CgroupLayout {
     return [...this.qosSegments(kubeQoS), `${prefix}-pod${systemdUid}.slice`];
   }
 
-  /** The pod UID a directory name under a QoS directory stands for (undefined: not a pod directory). */
+  /**
+   * The pod UID a directory name under a QoS directory stands for (undefined: not a pod directory): the naming the
+   * cgroup watcher reads too (kubepods-names.ts), held to the strict UID every path is built from.
+   */
   podUidOf(name: string, kubeQoS: KubeQoS): string | undefined {
-    const prefix =
-      this.driver === 'cgroupfs'
-        ? 'pod'
-        : `${kubeQoS === 'Guaranteed' ? 'kubepods' : `kubepods-${kubeQoS === 'Burstable' ? 'burstable' : 'besteffort'}`}-pod`;
-    const suffix = this.driver === 'cgroupfs' ? '' : '.slice';
-    if (!name.startsWith(prefix) || !name.endsWith(suffix)) return undefined;
-    const raw = name.slice(prefix.length, name.length - suffix.length);
-    const uid = this.driver === 'cgroupfs' ? raw : raw.replaceAll('_', '-');
+    const uid = podUidFromName(this.driver, tierOfKubeQoS(kubeQoS), name);
+    if (uid === undefined) return undefined;
     try {
       assertPodUid(uid);
       return uid;

@@ -22,7 +22,7 @@ import { lstatSync, readdirSync, watch as fsWatch, type FSWatcher } from 'node:f
 import { basename, dirname, join } from 'node:path';
 import type { KubeQoS } from '../../api/group.ts';
 import type { CgroupDriver } from '../cgroup/layout.ts';
-import { isContainerName, kubeQoSOfTier, podUidOf, tierOf, type Tier } from './kubepods-names.ts';
+import { isContainerName, kubeQoSOfTier, podUidOf, tierOf, type Tier } from '../cgroup/kubepods-names.ts';
 
 export interface WatchedHierarchy {
   /** A name for events and logs: the v1 controller (`cpu`, `memory`...) or `unified`. */

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { CgroupLayout } from '../../../src/agent/cgroup/layout.ts';
 import { watchedHierarchies } from '../../../src/agent/watch/hierarchies.ts';
-import { isContainerName, podUidOf, tierOf } from '../../../src/agent/watch/kubepods-names.ts';
+import { isContainerName, podUidOf, tierOf } from '../../../src/agent/cgroup/kubepods-names.ts';
 
 const uid = '0a1b2c3d-0000-4000-8000-00000000abcd';
 

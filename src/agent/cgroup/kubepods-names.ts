@@ -4,7 +4,7 @@
 //   systemd:  kubepods.slice/{kubepods-pod<uid_>.slice, kubepods-burstable.slice/kubepods-burstable-pod<uid_>.slice,
 //             kubepods-besteffort.slice/kubepods-besteffort-pod<uid_>.slice}/<container scope>
 import type { KubeQoS } from '../../api/group.ts';
-import type { CgroupDriver } from '../cgroup/layout.ts';
+import type { CgroupDriver } from './layout.ts';
 
 export type Tier = 'burstable' | 'besteffort';
 
@@ -26,6 +26,11 @@ export function podUidOf(driver: CgroupDriver, tier: Tier | undefined, name: str
   const prefix = tier === undefined ? 'kubepods' : `kubepods-${tier}`;
   const match = new RegExp(`^${prefix}-pod(${uidPattern})\\.slice$`).exec(name);
   return match?.[1]?.replaceAll('_', '-');
+}
+
+/** The tier directory a Kubernetes QoS class lives in (undefined: Guaranteed pods sit in kubepods itself). */
+export function tierOfKubeQoS(kubeQoS: KubeQoS): Tier | undefined {
+  return kubeQoS === 'Guaranteed' ? undefined : kubeQoS === 'Burstable' ? 'burstable' : 'besteffort';
 }
 
 export function kubeQoSOfTier(tier: Tier | undefined): KubeQoS {
