@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { NodeAgent } from '../../../src/agent/apply-plan.ts';
-import { AgentRuntime } from '../../../src/agent/runtime/agent-runtime.ts';
+import { AgentRuntime, type AgentRuntimeOptions } from '../../../src/agent/runtime/agent-runtime.ts';
 import { PlanCache } from '../../../src/agent/runtime/plan-cache.ts';
 import { planStatusWriter } from '../../../src/agent/runtime/status-writer.ts';
 import { createSamplerSelector } from '../../../src/agent/suppress/samplers/select.ts';
@@ -47,7 +47,10 @@ async function writePlan(): Promise<number> {
   return stored?.metadata.generation ?? 0;
 }
 
-async function startRuntime(): Promise<AgentRuntime> {
+/** An agent on the simulated node and its runtime against the API server, started; overrides win. */
+async function startAgent(
+  overrides: Partial<AgentRuntimeOptions> = {},
+): Promise<{ runtime: AgentRuntime; agent: NodeAgent }> {
   const http = new KubeHttp(server.kubeConfig());
   const agent = await NodeAgent.create({ nodeName: 'n1', ...sim.agentRoots, logger, registry });
   const started = new AgentRuntime({
@@ -63,9 +66,11 @@ async function startRuntime(): Promise<AgentRuntime> {
     },
     resyncMs: 200,
     statusIntervalMs: 200,
+    ...overrides,
   });
+  runtime = started;
   await started.start();
-  return started;
+  return { runtime: started, agent };
 }
 
 async function addPod(
@@ -109,7 +114,7 @@ describe('agent plan lifecycle', () => {
     const be = await addPod('be', { qos: 'BE' });
     const ls = await addPod('ls', { qos: 'LS', cpu: '1' });
     const firstGeneration = await writePlan();
-    runtime = await startRuntime();
+    await startAgent();
 
     // 1. Added: BE capped, LS protected, status Applied.
     await eventually(async () =>
@@ -159,11 +164,11 @@ describe('agent plan lifecycle', () => {
   it('an agent re-created in the same process (same registry) starts and enforces', async () => {
     const be = await addPod('be', { qos: 'BE' });
     await writePlan();
-    runtime = await startRuntime();
+    const first = await startAgent();
     await eventually(async () => expect((await sim.readPod(be)).cpuWeight).toBe('1'));
-    await runtime.stop();
+    await first.runtime.stop();
     await cluster.http.request('DELETE', `${plansPath}/n1`);
-    runtime = await startRuntime();
+    await startAgent();
     await writePlan();
     await eventually(async () => expect(await sim.readTierQuota()).not.toBe(unlimitedTier));
   });
@@ -172,58 +177,32 @@ describe('agent plan lifecycle', () => {
     await addPod('be', { qos: 'BE' });
     await writePlan();
     let clock = Date.now();
-    const http = new KubeHttp(server.kubeConfig());
-    const agent = await NodeAgent.create({ nodeName: 'n1', ...sim.agentRoots, logger, registry });
-    runtime = new AgentRuntime({
-      agent,
-      cache: new PlanCache(sim.stateDir),
-      logger,
-      registry,
-      samplerFor: createSamplerSelector({ procRoot: sim.procRoot, fixedPressure: 50 }),
-      kube: {
-        planSource: planSource(http, 'n1'),
-        podSource: podSource(http, 'n1'),
-        writeStatus: planStatusWriter(http, 'n1'),
-      },
+    const { runtime: started, agent } = await startAgent({
       resyncMs: 50,
       healthBoundMs: 60_000,
       now: () => clock,
     });
-    await runtime.start();
-    expect(runtime.health()).toEqual({ ok: true });
+    expect(started.health()).toEqual({ ok: true });
     const broken = vi.spyOn(agent, 'applyPlan').mockRejectedValue(new Error('boom'));
     await eventually(async () => expect(broken).toHaveBeenCalled());
     clock += 61_000;
-    const unhealthy = runtime.health();
+    const unhealthy = started.health();
     expect(unhealthy.ok).toBe(false);
     expect(unhealthy.reason).toMatch(/no agent step completed for 61 s \(last error: boom\)/);
     broken.mockRestore();
-    await eventually(async () => expect(runtime?.health()).toEqual({ ok: true }));
+    await eventually(async () => expect(started.health()).toEqual({ ok: true }));
   });
 
   it('a container that starts after its pod was planned is isolated at once (inotify), not at the next resync', async () => {
     const ls = await addPod('ls', { qos: 'LS', cpu: '1' });
     await writePlan();
-    const http = new KubeHttp(server.kubeConfig());
-    const agent = await NodeAgent.create({ nodeName: 'n1', ...sim.agentRoots, logger, registry });
-    runtime = new AgentRuntime({
-      agent,
-      cache: new PlanCache(sim.stateDir),
-      logger,
-      registry,
-      samplerFor: createSamplerSelector({ procRoot: sim.procRoot, fixedPressure: 50 }),
-      kube: {
-        planSource: planSource(http, 'n1'),
-        podSource: podSource(http, 'n1'),
-        writeStatus: planStatusWriter(http, 'n1'),
-      },
+    await startAgent({
       resyncMs: 3_600_000,
       cgroupWatch: {
         hierarchies: [{ name: 'unified', root: join(sim.cgroupRoot, 'kubepods') }],
         driver: 'cgroupfs',
       },
     });
-    await runtime.start();
     await eventually(async () => expect((await sim.readPod(ls)).oomScoreAdj).toBe('-300'));
     const podCpus = (await sim.readPod(ls)).cpuset;
     const started = performance.now();
