@@ -4,10 +4,11 @@
 // and removes everything in afterAll even when a test fails.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { access, constants, mkdir, mkdtemp, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { access, constants, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
+import { removeDir } from '../support/kubepods.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeQoS } from '../../src/api/group.ts';
 import { NodeAgent, type PlanApplied } from '../../src/agent/apply-plan.ts';
@@ -119,26 +120,6 @@ async function startSleepers(): Promise<void> {
   }
 }
 
-async function removeTree(dir: string): Promise<void> {
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch {
-    return;
-  }
-  for (const entry of entries) if (entry.isDirectory()) await removeTree(join(dir, entry.name));
-  for (let attempt = 0; attempt < 20; attempt++) {
-    try {
-      await rmdir(dir);
-      return;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-      await new Promise(resolve => setTimeout(resolve, 50));
-    }
-  }
-  console.error(`could not remove ${dir}`);
-}
-
 async function stopSleepers(): Promise<void> {
   await Promise.all(
     sleepers.map(
@@ -226,7 +207,7 @@ describe('node agent on a real cgroup v1 kernel', () => {
     try {
       await stopSleepers();
     } finally {
-      for (const controller of controllers) await removeTree(dirOf(controller));
+      for (const controller of controllers) await removeDir(dirOf(controller));
       if (stateDir !== '') await rm(stateDir, { recursive: true, force: true });
     }
   });

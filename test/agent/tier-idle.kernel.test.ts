@@ -3,10 +3,11 @@
 // original cpu.shares (clearing cpu.idle resets shares to 1024), also after a restart from its saved originals and
 // when the plan is deleted. The tree is removed in afterAll even when a test fails.
 import { randomBytes } from 'node:crypto';
-import { access, constants, mkdir, mkdtemp, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { access, constants, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
+import { removeDir } from '../support/kubepods.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeAgent, type PlanApplyReport } from '../../src/agent/apply-plan.ts';
 import type { NodeIsolationPlan } from '../../src/api/plan.ts';
@@ -31,19 +32,6 @@ async function usable(): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-async function removeTree(dir: string): Promise<void> {
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch {
-    return;
-  }
-  for (const entry of entries) if (entry.isDirectory()) await removeTree(join(dir, entry.name));
-  await rmdir(dir).catch((error: unknown) => {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') console.error(`could not remove ${dir}`);
-  });
 }
 
 function tierPlan(beIdle: boolean | undefined): NodeIsolationPlan {
@@ -94,7 +82,7 @@ describe.skipIf(!enabled)('BE tier cpu.idle on the real cgroup v1 kernel', () =>
   });
 
   afterAll(async () => {
-    for (const controller of controllers) await removeTree(join(cgroupRoot, controller, testRoot));
+    for (const controller of controllers) await removeDir(join(cgroupRoot, controller, testRoot));
     if (stateDir !== '') await rm(stateDir, { recursive: true, force: true });
   });
 
