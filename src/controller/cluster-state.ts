@@ -10,12 +10,18 @@ export interface ClusterState {
   readonly plans: Pick<Informer<CachedPlan>, 'list' | 'get'>;
   podsOn(nodeName: string): CachedPod[];
   /**
-   * The spec this controller last wrote per node. The plan cache catches up only when the write's watch event
-   * arrives; until then this, not the cache, is the previous plan (pins) and what a new plan is compared with.
+   * The spec this controller last wrote per node, and the resourceVersion the server stored it as. The plan cache
+   * catches up only when the write's watch event arrives; until then this, not the cache, is the previous plan
+   * (pins) and what a new plan is compared with.
    */
-  readonly written: Map<string, PlanSpec>;
+  readonly written: Map<string, WrittenPlan>;
   /** Plans whose stored version this build's schema rejects (the informer evicted them), by node. */
   readonly rejectedPlans: Map<string, RejectedPlan>;
+}
+
+export interface WrittenPlan {
+  readonly spec: PlanSpec;
+  readonly resourceVersion: string;
 }
 
 /** A stored plan the plan informer rejected: it must be rewritten, keeping the pins of the last plan we knew. */

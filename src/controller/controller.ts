@@ -7,9 +7,8 @@ import { errorMessage } from '../kube/errors.ts';
 import { Informer, type InformerSource } from '../kube/informer.ts';
 import type { CachedNode, CachedPlan, CachedPod, CachedPolicy } from '../kube/transforms.ts';
 import type { ClusterWriter } from '../kube/writers.ts';
-import type { PlanSpec } from '../api/plan.ts';
 import { canonicalJson } from '../api/canonical-json.ts';
-import { PodIndex, type ClusterState, type RejectedPlan } from './cluster-state.ts';
+import { PodIndex, type ClusterState, type RejectedPlan, type WrittenPlan } from './cluster-state.ts';
 import type { EventRecorder } from './events.ts';
 import type { ControllerMetrics } from './metrics.ts';
 import { desiredPolicyStatuses } from './policy-status.ts';
@@ -50,7 +49,7 @@ export class Controller {
   private readonly writer: ClusterWriter;
   private readonly options: ControllerOptions;
   private readonly podIndex = new PodIndex();
-  private readonly written = new Map<string, PlanSpec>();
+  private readonly written = new Map<string, WrittenPlan>();
   private readonly rejectedPlans = new Map<string, RejectedPlan>();
   private readonly policies: Informer<CachedPolicy>;
   private readonly nodes: Informer<CachedNode>;
@@ -303,12 +302,13 @@ export class Controller {
         const name = plan.metadata.name;
         this.rejectedPlans.delete(name);
         // Not the spec we last wrote (another writer created it, or it replaced a rejected version): plan again.
-        if (canonicalJson(plan.spec) !== canonicalJson(this.written.get(name))) this.enqueue(nodeKey(name));
+        if (canonicalJson(plan.spec) !== canonicalJson(this.written.get(name)?.spec))
+          this.enqueue(nodeKey(name));
       },
       onUpdate: (before, after) => {
         const name = after.metadata.name;
         this.rejectedPlans.delete(name);
-        const ours = canonicalJson(after.spec) === canonicalJson(this.written.get(name));
+        const ours = canonicalJson(after.spec) === canonicalJson(this.written.get(name)?.spec);
         // A spec we did not write (someone edited the plan) is no longer what we last wrote: re-plan from the cache.
         if (!ours) this.written.delete(name);
         const topologyChanged =
@@ -325,7 +325,7 @@ export class Controller {
         const before = this.rejectedPlans.get(name);
         this.rejectedPlans.set(name, {
           resourceVersion,
-          previous: before?.previous ?? this.written.get(name) ?? evicted?.spec,
+          previous: before?.previous ?? this.written.get(name)?.spec ?? evicted?.spec,
           topology: before?.topology ?? evicted?.status?.topology,
           // Our own rewrite came back rejected: remember it, so the reconcile fails instead of writing again.
           rewrittenAs: before?.rewrittenAs === resourceVersion ? resourceVersion : undefined,

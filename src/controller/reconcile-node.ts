@@ -31,9 +31,25 @@ function previousPlan(
   const existing = state.plans.get(nodeName);
   const rejected = state.rejectedPlans.get(nodeName);
   return {
-    previous: state.written.get(nodeName) ?? existing?.spec ?? rejected?.previous,
+    previous: state.written.get(nodeName)?.spec ?? existing?.spec ?? rejected?.previous,
     topology: existing?.status?.topology ?? rejected?.topology,
   };
+}
+
+/**
+ * The resourceVersion of the stored plan the next plan builds on, sent as the apply's precondition. Without it a
+ * controller whose plan cache lags (a new leader whose plan watch stalled, say) would force a plan built on an
+ * old version over a newer one and move pinned pods. With it the server answers 409 and the work queue retries
+ * once the cache has caught up. The cache's version wins when it holds the spec we wrote: the agent's status
+ * writes advance the version without changing the spec.
+ */
+function baseVersion(nodeName: string, state: ClusterState): string | undefined {
+  const written = state.written.get(nodeName);
+  const existing = state.plans.get(nodeName);
+  if (!written) return existing?.metadata.resourceVersion;
+  if (existing && canonicalJson(existing.spec) === canonicalJson(written.spec))
+    return existing.metadata.resourceVersion;
+  return written.resourceVersion;
 }
 
 /** The plan the node should have, or why it should have none. */
@@ -66,9 +82,9 @@ async function rewriteRejected(
   { state, writer, logger }: { state: ClusterState; writer: ClusterWriter; logger: Logger },
 ): Promise<ReconcileOutcome> {
   const name = plan.metadata.name;
-  const resourceVersion = await writer.applyPlan(plan);
+  const resourceVersion = await writer.applyPlan(plan, rejected.resourceVersion);
   rejected.rewrittenAs = resourceVersion;
-  state.written.set(name, plan.spec);
+  state.written.set(name, { spec: plan.spec, resourceVersion });
   logger.info(
     { node: name, rejectedVersion: rejected.resourceVersion, resourceVersion },
     'plan rewritten over a version this build rejects',
@@ -152,10 +168,21 @@ export async function reconcileNode(
     const rewritten = await rewriteIfRejected(plan, rejected, { state, writer, logger });
     if (rewritten) return rewritten;
   }
-  const current = state.written.get(nodeName) ?? existing?.spec;
+  return writeIfChanged(plan, state, deps);
+}
+
+/** Writes the plan unless the spec we last wrote (or the cache holds) is already the same. */
+async function writeIfChanged(
+  plan: NodeIsolationPlan,
+  state: ClusterState,
+  { writer, logger }: ReconcileDeps,
+): Promise<ReconcileOutcome> {
+  const nodeName = plan.metadata.name;
+  const existing = state.plans.get(nodeName);
+  const current = state.written.get(nodeName)?.spec ?? existing?.spec;
   if (current && canonicalJson(current) === canonicalJson(plan.spec)) return 'unchanged';
-  await writer.applyPlan(plan);
-  state.written.set(nodeName, plan.spec);
+  const resourceVersion = await writer.applyPlan(plan, baseVersion(nodeName, state));
+  state.written.set(nodeName, { spec: plan.spec, resourceVersion });
   logger.info(
     {
       node: nodeName,

@@ -9,19 +9,26 @@ export const fieldManager = 'nodeqos-controller';
 export const policyLabel = 'nodeqos.io/policy';
 
 export interface ClusterWriter {
-  /** Server-side apply; resolves to the resourceVersion the server stored. */
-  applyPlan(plan: NodeIsolationPlan): Promise<string>;
+  /**
+   * Server-side apply; resolves to the resourceVersion the server stored. `basedOn`, the resourceVersion of the
+   * stored plan this one was built from, makes the write conditional: a newer stored plan is a 409 Conflict.
+   */
+  applyPlan(plan: NodeIsolationPlan, basedOn?: string): Promise<string>;
   deletePlan(name: string): Promise<boolean>;
   patchPolicyStatus(name: string, status: NonNullable<NodeQoSPolicy['status']>): Promise<void>;
 }
 
 export function kubeWriter(http: KubeHttp): ClusterWriter {
   return {
-    async applyPlan(plan) {
+    async applyPlan(plan, basedOn) {
       const body = {
         apiVersion: plan.apiVersion,
         kind: plan.kind,
-        metadata: { name: plan.metadata.name, labels: { [policyLabel]: plan.spec.policyName } },
+        metadata: {
+          name: plan.metadata.name,
+          labels: { [policyLabel]: plan.spec.policyName },
+          ...(basedOn === undefined || basedOn === '' ? {} : { resourceVersion: basedOn }),
+        },
         spec: plan.spec,
       };
       const stored = await http.request<{ metadata?: { resourceVersion?: string } }>(

@@ -166,7 +166,7 @@ export function shareExclusiveCpus(plan: NodeIsolationPlan): NodeIsolationPlan {
 }
 
 function sharingWriter(inner: ClusterWriter): ClusterWriter {
-  return { ...inner, applyPlan: plan => inner.applyPlan(shareExclusiveCpus(plan)) };
+  return { ...inner, applyPlan: (plan, basedOn) => inner.applyPlan(shareExclusiveCpus(plan), basedOn) };
 }
 
 interface RunningAgent {
