@@ -164,6 +164,46 @@ describe('restore', () => {
   });
 });
 
+describe('a knob file left empty by a write that never finished', () => {
+  const quota = (): string => `${v1PodDir('cpu', lse)}/c1/cpu.cfs_quota_us`;
+  const shares = (): string => `${v1PodDir('cpu', lse)}/cpu.shares`;
+
+  it('is rewritten from the plan on the next pass and from the saved original on restore, then forgotten', async () => {
+    const fs = v1Node([lse, ls]);
+    fs.files.set(quota(), '300000');
+    const agent = await agentOn(fs);
+    await agent.applyPlan(twoPods());
+    fs.files.set(quota(), '');
+    fs.files.set(shares(), '\n');
+    const again = (await agent.applyPlan(twoPods())) as PlanApplied;
+    expect(again.pods.flatMap(p => p.failed)).toEqual([]);
+    expect(fs.get(quota())).toBe('200000');
+    expect(fs.get(shares())).toBe('4096');
+
+    fs.files.set(shares(), '');
+    const restored = await agent.deletePlan();
+    expect(restored.restored.map(p => [p.name, p.outcome, p.failed])).toEqual([
+      ['lse', 'restored', []],
+      ['ls', 'restored', []],
+    ]);
+    expect(fs.get(shares())).toBe('1024');
+    expect(fs.get(quota())).toBe('300000');
+    fs.writes.length = 0;
+    expect((await agent.deletePlan()).restored).toEqual([]);
+    expect(fs.writes).toEqual([]);
+  });
+
+  it('without a saved original stays a parse failure naming the file: its value is unknown', async () => {
+    const fs = v1Node([lse, ls]);
+    fs.files.set(quota(), '');
+    const report = (await (await agentOn(fs)).applyPlan(twoPods())) as PlanApplied;
+    const failed = report.pods.flatMap(p => p.failed);
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({ knob: 'cpu.cfs_quota_us', container: 'c1', errno: 'EPARSE' });
+    expect(failed[0]?.message).toContain(quota());
+  });
+});
+
 describe('restore after the state file was lost to corruption', () => {
   it('finds the pod cgroups of pods that left the plan while no agent ran, and returns them to kubelet values', async () => {
     const fs = v1Node([lse, ls]);

@@ -45,6 +45,8 @@ export class CgroupSession implements MechanismSession {
   readonly target: SessionTarget;
   readonly #containers = new Map<Controller, string[]>();
   readonly #vanished = new Set<string>();
+  /** Files found empty that had a saved original: their value is unknown, so they are rewritten this pass. */
+  readonly #torn = new Set<string>();
 
   constructor(deps: SessionDeps, target: SessionTarget) {
     this.deps = deps;
@@ -134,9 +136,32 @@ export class CgroupSession implements MechanismSession {
     try {
       return knob.codec.parse(text);
     } catch (error) {
+      const recorded = otherDir === undefined ? this.#tornFallback(knob, container, path, text) : undefined;
+      if (recorded !== undefined) return recorded;
       this.fail(refOf(knob.file, container), 'EPARSE', `${path}: ${messageOf(error)}`);
       return undefined;
     }
+  }
+
+  /**
+   * An empty file the agent has a saved original for was truncated by a write that never finished (an agent killed
+   * mid-write on a node whose knobs are plain files; cgroupfs itself never shows an empty numeric knob). Its value
+   * is unknown, so it reads as the saved original and is rewritten whatever the comparison says: the apply pass
+   * writes the plan's value, the restore pass the original, and the record is dropped as usual afterwards.
+   */
+  #tornFallback<T>(knob: Knob<T>, container: string | null, path: string, text: string): T | undefined {
+    if (text.trim() !== '') return undefined;
+    const recorded = knob.codec.schema.safeParse(this.recorded(container ?? podDirKey, knob.file));
+    if (!recorded.success) return undefined;
+    if (!this.#torn.has(path))
+      this.deps.logger.warn({ path, original: knob.codec.show(recorded.data) }, 'empty knob file rewritten');
+    this.#torn.add(path);
+    return recorded.data;
+  }
+
+  /** An equal value is written anyway: the file was found torn, or its periodic drift rewrite is due. */
+  #mustRewrite(path: string): boolean {
+    return this.#torn.has(path) || this.deps.rewrite.due(path);
   }
 
   /** Range check, compare, and build the write (undefined when refused or already right). */
@@ -149,7 +174,8 @@ export class CgroupSession implements MechanismSession {
     }
     const dir = this.dir(knob.controller, input.container);
     const equal = knob.codec.equal(input.current, input.desired);
-    const force = input.force ?? (equal && this.deps.rewrite.due(this.deps.layout.file(dir, knob.file)));
+    const path = this.deps.layout.file(dir, knob.file);
+    const force = input.force ?? (equal && this.#mustRewrite(path));
     const lines = knob.codec.lines(input.current, input.desired, force);
     if (lines.length === 0) {
       this.report.skipped.push(ref);
@@ -209,7 +235,7 @@ export class CgroupSession implements MechanismSession {
     knob: { readonly file: string; readonly controller: Controller },
     container: string | null,
   ): boolean {
-    return this.deps.rewrite.due(this.deps.layout.file(this.dir(knob.controller, container), knob.file));
+    return this.#mustRewrite(this.deps.layout.file(this.dir(knob.controller, container), knob.file));
   }
 
   async commit(ops: readonly WriteOp[]): Promise<void> {
