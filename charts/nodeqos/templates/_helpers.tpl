@@ -104,7 +104,7 @@ cpu, cpuset, memory, blkio), with "all" the whole cgroup filesystem (docs/decisi
 */}}
 {{- define "nodeqos.agent.cgroupMounts" -}}
 {{- $root := .Values.agent.hostCgroupPath | trimSuffix "/" -}}
-{{- $kubepods := ternary "kubepods.slice" "kubepods" (eq .Values.agent.cgroupDriver "systemd") -}}
+{{- $kubepods := .Values.agent.kubepodsDir | default (ternary "kubepods.slice" "kubepods" (eq .Values.agent.cgroupDriver "systemd")) -}}
 {{- $mounts := list -}}
 {{- if eq .Values.agent.cgroupMounts "all" -}}
 {{- $mounts = append $mounts (dict "name" "host-cgroup" "hostPath" $root "mountPath" "/host/sys/fs/cgroup") -}}

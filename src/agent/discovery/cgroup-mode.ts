@@ -67,6 +67,7 @@ async function readMounts(
   procRoot: string,
   cgroupRoot: string,
   hierarchy: HierarchyKind | undefined,
+  kubepodsDir: string | undefined,
 ): Promise<CgroupMounts> {
   const path = resolveUnder(procRoot, 'self', 'mountinfo');
   let text: string;
@@ -81,13 +82,15 @@ async function readMounts(
       },
     );
   }
-  return cgroupMountsUnder(parseMountInfo(text), cgroupRoot);
+  // A --kubepods of one plain name may be mounted on its own, like kubelet's kubepods directories.
+  const names = kubepodsDir === undefined ? undefined : [kubepodsDir];
+  return cgroupMountsUnder(parseMountInfo(text), cgroupRoot, names);
 }
 
 export async function detectCgroupMode(options: CgroupModeOptions): Promise<CgroupMode> {
   const cgroupRoot = assertAbsoluteRoot(options.cgroupRoot ?? '/sys/fs/cgroup', 'cgroup root');
   const procRoot = assertAbsoluteRoot(options.procRoot ?? '/proc', 'proc root');
-  const mounts = await readMounts(options.fs, procRoot, cgroupRoot, options.hierarchy);
+  const mounts = await readMounts(options.fs, procRoot, cgroupRoot, options.hierarchy, options.kubepodsDir);
   const hierarchy = options.hierarchy ?? mounts.kind;
   const version: CgroupVersion = hierarchy === 'v2' ? 'v2' : 'v1';
   // An explicit v1 override on a node whose mountinfo says v2 falls back to the conventional mount names.
