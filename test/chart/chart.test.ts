@@ -150,7 +150,12 @@ describe('default values', () => {
     const pod = controllerPod(manifests);
     expect(restrictedViolations(pod)).toEqual([]);
     expect(argsOf(pod)).toEqual(
-      expect.arrayContaining(['controller', '--leader-elect', '--lease-namespace=nodeqos-system']),
+      expect.arrayContaining([
+        'controller',
+        '--leader-elect',
+        '--lease-namespace=nodeqos-system',
+        '--topology-replan-interval=30',
+      ]),
     );
     const pdb = findManifest(manifests, 'PodDisruptionBudget', '-controller');
     expect(pdb.spec).toMatchObject({ minAvailable: 1 });

@@ -5,7 +5,21 @@
 // its own node's plan status, Node conditions and evictions, and deny the same on n2, and deny everything to a
 // token of the same ServiceAccount that carries no node. The embedded dev server does not evaluate admission
 // policies (docs/decisions/0146): this suite runs on the real server only.
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { NodeAgent } from '../../src/agent/apply-plan.ts';
+import { AgentRuntime } from '../../src/agent/runtime/agent-runtime.ts';
+import { PlanCache } from '../../src/agent/runtime/plan-cache.ts';
+import { planStatusWriter } from '../../src/agent/runtime/status-writer.ts';
+import { createSamplerSelector } from '../../src/agent/suppress/samplers/select.ts';
+import type { NodeIsolationPlan } from '../../src/api/plan.ts';
+import { createSimulatedNode } from '../../src/demo/simulated-node.ts';
+import { KubeHttp } from '../../src/kube/http.ts';
+import { planSource, podSource } from '../../src/kube/sources.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureChartTools } from '../../scripts/chart-tools.ts';
 import { kubeWriter } from '../../src/kube/writers.ts';
@@ -24,6 +38,7 @@ const workNs = 'work';
 const plans = '/apis/nodeqos.io/v1alpha1/nodeisolationplans';
 const nodeNameExtra = 'authentication.kubernetes.io/node-name';
 const noNodeMessage = /must carry the node name of a pod-bound token/;
+const logger = pino({ level: 'silent' });
 
 interface Status {
   message?: string;
@@ -39,6 +54,7 @@ describe.runIf(realApiserverPlan().run)('agent admission policies on a real kube
   let agent: RawClient;
   /** The same ServiceAccount, a token bound to nothing: no node name. */
   let unbound: RawClient;
+  let agentToken = '';
 
   const ok = (result: RunResult): string => {
     expect(result.stderr.replace(/^Warning: .*\n?/gm, ''), result.stderr).toBe('');
@@ -54,6 +70,10 @@ describe.runIf(realApiserverPlan().run)('agent admission policies on a real kube
 
   /** A client for `token` against the same server and CA as the admin kubeconfig. */
   function clientFor(token: string): RawClient {
+    return new RawClient(kubeConfigFor(token));
+  }
+
+  function kubeConfigFor(token: string): KubeConfig {
     const base = api().kubeConfig().getCurrentCluster();
     if (base === null) throw new Error('no cluster');
     const kc = new KubeConfig();
@@ -63,7 +83,7 @@ describe.runIf(realApiserverPlan().run)('agent admission policies on a real kube
       contexts: [{ name: 'agent', cluster: base.name, user: 'agent' }],
       currentContext: 'agent',
     });
-    return new RawClient(kc);
+    return kc;
   }
 
   async function token(boundTo?: { name: string; uid: string }): Promise<string> {
@@ -140,7 +160,8 @@ describe.runIf(realApiserverPlan().run)('agent admission policies on a real kube
       `/api/v1/namespaces/${namespace}/pods`,
       pod('nodeqos-agent-n1', namespace, 'n1', agentSA),
     );
-    agent = clientFor(await token({ name: 'nodeqos-agent-n1', uid: agentPod.metadata?.uid ?? '' }));
+    agentToken = await token({ name: 'nodeqos-agent-n1', uid: agentPod.metadata?.uid ?? '' });
+    agent = clientFor(agentToken);
     unbound = clientFor(await token());
   }, 120_000);
 
@@ -260,4 +281,50 @@ describe.runIf(realApiserverPlan().run)('agent admission policies on a real kube
       (untouched.json as { metadata: { deletionTimestamp?: string } }).metadata.deletionTimestamp,
     ).toBeUndefined();
   });
+
+  it('the real agent runtime with its pod-bound token reports its own plan status; aimed at n2 its writes are refused', async () => {
+    const http = new KubeHttp(kubeConfigFor(agentToken));
+    const sim = await createSimulatedNode(mkdtempSync(join(tmpdir(), 'nodeqos-admission-')), 4);
+    const runtimes: AgentRuntime[] = [];
+    try {
+      for (const nodeName of ['n1', 'n2']) {
+        mkdirSync(join(sim.stateDir, nodeName));
+        const runtime = new AgentRuntime({
+          agent: await NodeAgent.create({
+            nodeName,
+            ...sim.agentRoots,
+            stateDir: join(sim.stateDir, nodeName),
+            logger,
+          }),
+          cache: new PlanCache(join(sim.stateDir, nodeName)),
+          logger,
+          registry: new Registry(),
+          samplerFor: createSamplerSelector({ procRoot: sim.procRoot, fixedPressure: 50 }),
+          kube: {
+            planSource: planSource(http, nodeName),
+            podSource: podSource(http, nodeName),
+            writeStatus: planStatusWriter(http, nodeName),
+          },
+          resyncMs: 200,
+          statusIntervalMs: 200,
+        });
+        runtimes.push(runtime);
+        await runtime.start();
+      }
+      const status = async (name: string): Promise<NodeIsolationPlan['status']> =>
+        ((await admin.request('GET', `${plans}/${name}`)).json as NodeIsolationPlan).status;
+      const own = await eventually(async () => {
+        const s = await status('n1');
+        expect(s?.conditions?.find(c => c.type === 'Applied')?.status).toBe('True');
+        return s;
+      }, 30_000);
+      expect(own?.topology?.cpus).toHaveLength(4);
+      // The runtime "on n2" holds n1's token: it reads n2's plan (RBAC allows reads) but every status write is
+      // denied, so after the n1 runtime has reported several times, n2's plan still has no Applied condition.
+      await new Promise(resolve => setTimeout(resolve, 1000));
+      expect((await status('n2'))?.conditions?.find(c => c.type === 'Applied')).toBeUndefined();
+    } finally {
+      for (const runtime of runtimes) await runtime.stop();
+    }
+  }, 60_000);
 });
