@@ -128,6 +128,23 @@ describe.each(apiServers)('topology reports an attacker writes ($name API server
     });
     expect(pinOf(after?.spec)).toBe(pinOf(before?.spec));
     expectSafe(after!.spec);
+    // A Warning event on the plan says the same.
+    await eventually(async () => {
+      const events = await cluster.http.request<{
+        items: {
+          reason: string;
+          type: string;
+          message: string;
+          involvedObject: { kind: string; name: string };
+        }[];
+      }>('GET', '/api/v1/namespaces/default/events');
+      const refused = events.items.find(e => e.reason === 'TopologyRefused');
+      expect(refused).toMatchObject({
+        type: 'Warning',
+        involvedObject: { kind: 'NodeIsolationPlan', name: 'n1' },
+      });
+      expect(refused?.message).toContain('status.topology.cpus[0].id');
+    });
   });
 
   it('six topology patches in six seconds make at most one re-plan per interval, every plan safe', async () => {
