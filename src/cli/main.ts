@@ -115,6 +115,12 @@ program
   .option('--lease-name <name>', 'name of the Lease', 'nodeqos-controller')
   .option('--concurrency <n>', 'nodes reconciled in parallel', positiveInt, 4)
   .option('--debounce-ms <ms>', 'quiet time before a node is re-planned', positiveInt, 200)
+  .option(
+    '--topology-replan-interval <seconds>',
+    'at most one re-plan per node per this many seconds from a change of its reported CPU topology',
+    positiveInt,
+    30,
+  )
   .addOption(new Option('--log-level <level>', 'log level').choices(logLevels).default('info'))
   .action(async (options: ControllerCommandOptions) => {
     const { runControllerCommand } = await import('./commands/controller.ts');

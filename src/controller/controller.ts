@@ -13,6 +13,7 @@ import type { EventRecorder } from './events.ts';
 import type { ControllerMetrics } from './metrics.ts';
 import { desiredPolicyStatuses } from './policy-status.ts';
 import { reconcileNode } from './reconcile-node.ts';
+import { defaultTopologyReplanIntervalMs, TopologyGate } from './topology-gate.ts';
 import { WorkQueue } from './work-queue.ts';
 
 export interface ControllerSources {
@@ -30,6 +31,8 @@ export interface ControllerOptions {
   readonly logger: Logger;
   readonly metrics: ControllerMetrics;
   readonly events: EventRecorder;
+  /** At most one adoption of a newly reported topology per node per interval (--topology-replan-interval). */
+  readonly topologyReplanIntervalMs?: number;
 }
 
 const statusKey = 'status';
@@ -57,10 +60,14 @@ export class Controller {
   private readonly plans: Informer<CachedPlan>;
   private queue: WorkQueue | undefined;
   private leading = false;
+  private readonly topologyGate: TopologyGate;
+  /** One pending deferred re-plan per node (a topology report waiting out the interval). */
+  private readonly replanTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(sources: ControllerSources, writer: ClusterWriter, options: ControllerOptions) {
     this.writer = writer;
     this.options = options;
+    this.topologyGate = new TopologyGate(options.topologyReplanIntervalMs ?? defaultTopologyReplanIntervalMs);
     const informerOptions = {
       stallMs: options.stallMs,
       backoff: { initialMs: 500, maxMs: 30_000 },
@@ -131,6 +138,8 @@ export class Controller {
     if (!this.leading) return;
     this.leading = false;
     this.options.metrics.leader.set(0);
+    for (const timer of this.replanTimers.values()) clearTimeout(timer);
+    this.replanTimers.clear();
     const queue = this.queue;
     this.queue = undefined;
     await queue?.stop();
@@ -178,6 +187,10 @@ export class Controller {
         writer: this.writer,
         logger: this.options.logger,
         events: this.options.events,
+        topologyGate: this.topologyGate,
+        replanAfter: (node, ms) => {
+          this.replanAfter(node, ms);
+        },
       });
       end({ result: outcome });
       this.options.metrics.planWrites.inc({
@@ -189,6 +202,18 @@ export class Controller {
       this.options.metrics.planWrites.inc({ result: 'failed' });
       throw error;
     }
+  }
+
+  private replanAfter(node: string, ms: number): void {
+    if (this.replanTimers.has(node)) return;
+    this.options.metrics.topologyReplansDeferred.inc();
+    this.options.logger.info({ node, waitMs: ms }, 'topology report deferred: re-plan interval');
+    const timer = setTimeout(() => {
+      this.replanTimers.delete(node);
+      this.enqueue(nodeKey(node));
+    }, ms);
+    timer.unref();
+    this.replanTimers.set(node, timer);
   }
 
   private async writePolicyStatuses(): Promise<void> {

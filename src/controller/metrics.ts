@@ -10,6 +10,7 @@ export interface ControllerMetrics {
   readonly informerRestarts: Counter<'resource'>;
   readonly leader: Gauge;
   readonly statusWrites: Counter;
+  readonly topologyReplansDeferred: Counter;
 }
 
 export function controllerMetrics(registry = new Registry()): ControllerMetrics {
@@ -44,6 +45,11 @@ export function controllerMetrics(registry = new Registry()): ControllerMetrics 
     statusWrites: new Counter({
       name: 'nodeqos_controller_policy_status_writes_total',
       help: 'Policy status patches.',
+      registers,
+    }),
+    topologyReplansDeferred: new Counter({
+      name: 'nodeqos_controller_topology_replans_deferred_total',
+      help: 'Topology reports that had to wait out the per-node re-plan interval before the plan used them.',
       registers,
     }),
   };

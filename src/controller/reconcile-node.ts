@@ -8,6 +8,7 @@ import type { ClusterWriter } from '../kube/writers.ts';
 import { canonicalJson } from '../api/canonical-json.ts';
 import type { ClusterState, RejectedPlan } from './cluster-state.ts';
 import type { EventRecorder } from './events.ts';
+import type { TopologyGate } from './topology-gate.ts';
 
 /** unplannable: a policy selects the node but its capacity cannot be planned; the existing plan is left as is. */
 export type ReconcileOutcome = 'written' | 'unchanged' | 'deleted' | 'absent' | 'unplannable';
@@ -23,16 +24,22 @@ async function removePlan(
   return 'deleted';
 }
 
-/** What the node's next plan builds on: the last spec we wrote or the cache holds (pins stay), and its topology. */
+/**
+ * What the node's next plan builds on: the last spec we wrote or the cache holds (pins stay), and the topology
+ * the gate lets it use (a newer report waits out the re-plan interval; the node is re-planned when it ends).
+ */
 function previousPlan(
   nodeName: string,
   state: ClusterState,
+  deps: Pick<ReconcileDeps, 'topologyGate' | 'replanAfter'>,
 ): { previous: PlanSpec | undefined; topology: Topology | undefined } {
   const existing = state.plans.get(nodeName);
   const rejected = state.rejectedPlans.get(nodeName);
+  const choice = deps.topologyGate.choose(nodeName, existing?.status?.topology ?? rejected?.topology);
+  if (choice.waitMs > 0) deps.replanAfter(nodeName, choice.waitMs);
   return {
     previous: state.written.get(nodeName)?.spec ?? existing?.spec ?? rejected?.previous,
-    topology: existing?.status?.topology ?? rejected?.topology,
+    topology: choice.topology,
   };
 }
 
@@ -53,14 +60,14 @@ function baseVersion(nodeName: string, state: ClusterState): string | undefined 
 }
 
 /** The plan the node should have, or why it should have none. */
-function desiredPlan(nodeName: string, state: ClusterState): NodePlanOutcome {
+function desiredPlan(nodeName: string, state: ClusterState, deps: ReconcileDeps): NodePlanOutcome {
   const node = state.nodes.get(nodeName);
   if (!node) return { kind: 'unselected', reason: 'node deleted' };
   return planForNode({
     policies: state.policies.list().flatMap(p => (p.policy ? [p.policy] : [])),
     node,
     pods: state.podsOn(nodeName),
-    ...previousPlan(nodeName, state),
+    ...previousPlan(nodeName, state, deps),
   });
 }
 
@@ -68,6 +75,10 @@ export interface ReconcileDeps {
   readonly writer: ClusterWriter;
   readonly logger: Logger;
   readonly events: EventRecorder;
+  /** Which reported topology a node's plan may use now (rate-limited adoption). */
+  readonly topologyGate: TopologyGate;
+  /** Reconcile the node again after `ms` (a deferred topology report). */
+  readonly replanAfter: (nodeName: string, ms: number) => void;
 }
 
 /**
@@ -147,6 +158,22 @@ function recordConservative(
   }
 }
 
+/** A reported topology that cannot be the node's: one log line and a Warning event on the plan. */
+function recordTopologyRefusal(
+  nodeName: string,
+  outcome: Extract<NodePlanOutcome, { kind: 'planned' }>,
+  { logger, events }: ReconcileDeps,
+): void {
+  if (outcome.topologyRefusal === undefined) return;
+  logger.warn({ node: nodeName, reason: outcome.topologyRefusal }, 'reported topology refused');
+  events.record(
+    { kind: 'NodeIsolationPlan', apiVersion, name: nodeName },
+    'Warning',
+    'TopologyRefused',
+    outcome.topologyRefusal,
+  );
+}
+
 export async function reconcileNode(
   nodeName: string,
   state: ClusterState,
@@ -155,8 +182,9 @@ export async function reconcileNode(
   const { writer, logger, events } = deps;
   const existing = state.plans.get(nodeName);
   const rejected = state.rejectedPlans.get(nodeName);
-  const outcome = desiredPlan(nodeName, state);
+  const outcome = desiredPlan(nodeName, state, deps);
   if (outcome.kind === 'unselected') {
+    deps.topologyGate.forget(nodeName);
     state.written.delete(nodeName);
     state.rejectedPlans.delete(nodeName);
     return existing || rejected ? removePlan(nodeName, outcome.reason, writer, logger) : 'absent';
@@ -168,7 +196,10 @@ export async function reconcileNode(
     const rewritten = await rewriteIfRejected(plan, rejected, { state, writer, logger });
     if (rewritten) return rewritten;
   }
-  return writeIfChanged(plan, state, deps);
+  const result = await writeIfChanged(plan, state, deps);
+  // Once per plan that carries the refusal, not on every reconcile of an unchanged plan.
+  if (result === 'written') recordTopologyRefusal(nodeName, outcome, deps);
+  return result;
 }
 
 /** Writes the plan unless the spec we last wrote (or the cache holds) is already the same. */

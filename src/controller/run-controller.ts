@@ -17,6 +17,8 @@ export interface RunControllerOptions {
   readonly concurrency?: number;
   readonly debounceMs?: number;
   readonly stallMs?: number;
+  /** Minimum time between two adoptions of a node's reported topology (default 30 s). */
+  readonly topologyReplanIntervalMs?: number;
   readonly leaderElection?: {
     readonly namespace: string;
     readonly name: string;
@@ -50,6 +52,7 @@ export function runController(options: RunControllerOptions): RunningController 
       logger: options.logger,
       metrics,
       events: kubeEventRecorder(http, 'nodeqos-controller', options.logger),
+      topologyReplanIntervalMs: options.topologyReplanIntervalMs,
     },
   );
   controller.startInformers();

@@ -18,7 +18,13 @@ export interface NodePlanInput {
 }
 
 export type NodePlanOutcome =
-  | { readonly kind: 'planned'; readonly plan: NodeIsolationPlan; readonly conservative: ConservativePod[] }
+  | {
+      readonly kind: 'planned';
+      readonly plan: NodeIsolationPlan;
+      readonly conservative: ConservativePod[];
+      /** Why the reported topology was refused (the plan then uses CPUs 0..n-1); a plan warning says the same. */
+      readonly topologyRefusal: string | undefined;
+    }
   /** No policy selects the node: it should have no plan. */
   | { readonly kind: 'unselected'; readonly reason: string }
   /** A policy selects the node but its capacity cannot be planned: its policy reports it, the node keeps no new plan. */
@@ -34,7 +40,7 @@ export function planForNode(input: NodePlanInput): NodePlanOutcome {
   const choice = choosePolicy(input.policies, input.node.metadata.labels ?? {});
   if (!choice.winner) return { kind: 'unselected', reason: 'no policy selects the node' };
   try {
-    const { plan, conservative } = planNodeWithNotes({
+    const { plan, conservative, topologyRefusal } = planNodeWithNotes({
       policy: choice.winner,
       node: input.node,
       pods: input.pods,
@@ -47,7 +53,7 @@ export function planForNode(input: NodePlanInput): NodePlanOutcome {
         0,
         maxWarnings,
       );
-    return { kind: 'planned', plan, conservative };
+    return { kind: 'planned', plan, conservative, topologyRefusal };
   } catch (error) {
     if (!(error instanceof NodeCapacityError)) throw error;
     return { kind: 'unplannable', policy: choice.winner.metadata.name, reason: error.message };

@@ -18,6 +18,7 @@ import {
   type ResolvedPolicy,
 } from './resolved-policy.ts';
 import { baseMilli, quotaAt } from './suppress.ts';
+import { topologyProblems, topologyRefusal } from './topology-fit.ts';
 
 export const podCfsPeriodUs = 100000;
 export const maxWarnings = 2048;
@@ -37,6 +38,8 @@ interface NodeFacts {
   capacityMilli: number;
   systemReservedMilli: number;
   topology: Topology;
+  /** Why the reported topology was refused (the flat one is used instead). */
+  topologyRefusal: string | undefined;
   systemCpus: number[];
   kubeletCpus: number[];
 }
@@ -102,14 +105,24 @@ function systemReservedMilli(node: Node, policy: ResolvedPolicy, capacityMilli: 
   );
 }
 
+/** The reported topology when it fits the node, else the flat one and a warning naming the refused fields. */
+function usableTopology(
+  input: PlanInput,
+  capacityMilli: number,
+  warnings: Warning[],
+): { topology: Topology; refusal: string | undefined } {
+  const cpuCount = Math.max(1, Math.ceil(capacityMilli / 1000));
+  if (!input.topology) return { topology: flatTopology(cpuCount), refusal: undefined };
+  const problems = topologyProblems(input.topology, cpuCount);
+  if (problems.length === 0) return { topology: input.topology, refusal: undefined };
+  const refusal = topologyRefusal(problems).slice(0, 1024);
+  warnings.push({ message: refusal });
+  return { topology: flatTopology(cpuCount), refusal };
+}
+
 function nodeFacts(input: PlanInput, policy: ResolvedPolicy, warnings: Warning[]): NodeFacts {
   const capacityMilli = nodeCapacityMilli(input.node);
-  const topology = input.topology ?? flatTopology(Math.max(1, Math.ceil(capacityMilli / 1000)));
-  if (input.topology && capacityMilli > 0 && topology.cpus.length !== Math.ceil(capacityMilli / 1000)) {
-    warnings.push({
-      message: `topology has ${topology.cpus.length} CPUs but node capacity is ${capacityMilli}m; pinning uses the topology`,
-    });
-  }
+  const { topology, refusal } = usableTopology(input, capacityMilli, warnings);
   const systemCpus = [
     ...(policy.systemReserved?.cpus === undefined ? [] : parseCpuList(policy.systemReserved.cpus)),
     ...annotatedCpus(input.node, kubeletReservedCpusAnnotation, warnings),
@@ -118,6 +131,7 @@ function nodeFacts(input: PlanInput, policy: ResolvedPolicy, warnings: Warning[]
     capacityMilli,
     systemReservedMilli: systemReservedMilli(input.node, policy, capacityMilli),
     topology,
+    topologyRefusal: refusal,
     systemCpus: [...new Set(systemCpus)].sort((a, b) => a - b),
     kubeletCpus: annotatedCpus(input.node, kubeletExclusiveCpusAnnotation, warnings),
   };
@@ -307,10 +321,11 @@ export function planNode(input: PlanInput): NodeIsolationPlan {
   return planNodeWithNotes(input).plan;
 }
 
-/** planNode, plus which pods it had to plan conservatively. */
+/** planNode, plus which pods it had to plan conservatively and why the reported topology was refused. */
 export function planNodeWithNotes(input: PlanInput): {
   plan: NodeIsolationPlan;
   conservative: ConservativePod[];
+  topologyRefusal: string | undefined;
 } {
   const policy = resolvePolicy(input.policy);
   const warnings: Warning[] = [];
@@ -355,5 +370,6 @@ export function planNodeWithNotes(input: PlanInput): {
   return {
     plan: { apiVersion, kind: 'NodeIsolationPlan', metadata: { name: input.node.metadata.name }, spec },
     conservative,
+    topologyRefusal: node.topologyRefusal,
   };
 }

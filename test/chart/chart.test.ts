@@ -62,15 +62,12 @@ function argsOf(pod: PodSpec): string[] {
 
 const controllerGrants = [
   'core/events create',
-  'core/events patch',
   'core/nodes get',
   'core/nodes list',
   'core/nodes watch',
   'core/pods get',
   'core/pods list',
   'core/pods watch',
-  'events.k8s.io/events create',
-  'events.k8s.io/events patch',
   'nodeqos.io/nodeisolationplans create',
   'nodeqos.io/nodeisolationplans delete',
   'nodeqos.io/nodeisolationplans get',
@@ -84,8 +81,10 @@ const controllerGrants = [
 ];
 
 const agentGrants = [
+  'core/nodes/status patch',
   'core/pods list',
   'core/pods watch',
+  'core/pods/eviction create',
   'nodeqos.io/nodeisolationplans get',
   'nodeqos.io/nodeisolationplans list',
   'nodeqos.io/nodeisolationplans watch',
@@ -151,7 +150,12 @@ describe('default values', () => {
     const pod = controllerPod(manifests);
     expect(restrictedViolations(pod)).toEqual([]);
     expect(argsOf(pod)).toEqual(
-      expect.arrayContaining(['controller', '--leader-elect', '--lease-namespace=nodeqos-system']),
+      expect.arrayContaining([
+        'controller',
+        '--leader-elect',
+        '--lease-namespace=nodeqos-system',
+        '--topology-replan-interval=30',
+      ]),
     );
     const pdb = findManifest(manifests, 'PodDisruptionBudget', '-controller');
     expect(pdb.spec).toMatchObject({ minAvailable: 1 });
@@ -183,8 +187,14 @@ describe('default values', () => {
       seccompProfile: { type: 'RuntimeDefault' },
       capabilities: { drop: ['ALL'], add: ['DAC_OVERRIDE', 'SYS_RESOURCE'] },
     });
+    // Only the kubepods cgroup of the unified tree, not the whole cgroup filesystem (docs/decisions/0147).
     const hostPaths = (pod.volumes ?? []).filter(v => v.hostPath).map(v => v.hostPath?.path);
-    expect(hostPaths.sort()).toEqual(['/sys/fs/cgroup', '/var/lib/nodeqos']);
+    expect(hostPaths.sort()).toEqual(['/sys/fs/cgroup/kubepods.slice', '/var/lib/nodeqos']);
+    expect(agent?.volumeMounts?.map(m => m.mountPath).sort()).toEqual([
+      '/host/sys/fs/cgroup/kubepods.slice',
+      '/tmp',
+      '/var/lib/nodeqos',
+    ]);
     expect(argsOf(pod)).toEqual(
       expect.arrayContaining(['agent', '--node-name=$(NODE_NAME)', '--cgroup-root=/host/sys/fs/cgroup']),
     );
@@ -222,7 +232,8 @@ describe('default values', () => {
     for (const account of manifests.filter(m => m.kind === 'ServiceAccount')) {
       expect(account.automountServiceAccountToken).toBe(false);
     }
-    for (const binding of manifests.filter(m => m.kind.endsWith('Binding'))) {
+    // Role bindings (admission policy bindings have no subjects).
+    for (const binding of manifests.filter(m => m.kind.endsWith('RoleBinding'))) {
       const [subject] = binding.subjects as { name: string; namespace: string }[];
       expect(manifests.some(m => m.kind === 'ServiceAccount' && m.metadata.name === subject?.name)).toBe(
         true,
@@ -391,12 +402,69 @@ describe('guards', () => {
       expect(restrictedViolations(agentPod(manifests))).toEqual(
         expect.arrayContaining([
           'hostPID',
-          'volume host-cgroup: hostPath',
+          'volume host-cgroup-kubepods: hostPath',
           'container agent: runAsUser is 0',
         ]),
       );
     } finally {
       rmSync(copy, { recursive: true, force: true });
     }
+  });
+});
+
+describe('agent cgroup mounts and own-node admission policies', () => {
+  const hostPaths = (manifests: readonly Manifest[]): (string | undefined)[] =>
+    (agentPod(manifests).volumes ?? [])
+      .filter(v => v.hostPath && v.name.startsWith('host-cgroup'))
+      .map(v => v.hostPath?.path);
+
+  test('cgroup v1: only the kubepods cgroup of cpu, cpuset, memory and blkio; never devices, pids or freezer', () => {
+    const manifests = renderChart({ values: { agent: { cgroupVersion: 'v1', cgroupDriver: 'cgroupfs' } } });
+    expect(hostPaths(manifests)).toEqual([
+      '/sys/fs/cgroup/cpu/kubepods',
+      '/sys/fs/cgroup/cpuset/kubepods',
+      '/sys/fs/cgroup/memory/kubepods',
+      '/sys/fs/cgroup/blkio/kubepods',
+    ]);
+    expect(argsOf(agentPod(manifests))).toEqual(
+      expect.arrayContaining(['--cgroup-version=v1', '--cgroup-driver=cgroupfs']),
+    );
+  });
+
+  test('cgroupMounts=all mounts the whole tree (for auto detection); kubepods with auto is refused with the fix', () => {
+    const all = renderChart({
+      values: { agent: { cgroupMounts: 'all', cgroupVersion: 'auto', cgroupDriver: 'auto' } },
+    });
+    expect(hostPaths(all)).toEqual(['/sys/fs/cgroup']);
+    const refused = helmTemplate({ values: { agent: { cgroupDriver: 'auto' } } });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(
+      /agent.cgroupMounts=kubepods .* needs agent.cgroupVersion .* or set agent.cgroupMounts=all/,
+    );
+  });
+
+  test('three ValidatingAdmissionPolicies with Deny bindings match only the agent ServiceAccount; off with restrictToOwnNode=false', () => {
+    const manifests = renderChart();
+    const policies = manifests.filter(m => m.kind === 'ValidatingAdmissionPolicy');
+    expect(policies.map(p => p.metadata.name)).toEqual([
+      'nodeqos-agent-plan-status',
+      'nodeqos-agent-node-status',
+      'nodeqos-agent-eviction',
+    ]);
+    for (const policy of policies) {
+      const spec = policy.spec as { failurePolicy: string; matchConditions: { expression: string }[] };
+      expect(spec.failurePolicy).toBe('Fail');
+      expect(spec.matchConditions.map(c => c.expression)).toEqual([
+        "request.userInfo.username == 'system:serviceaccount:nodeqos-system:nodeqos-agent'",
+      ]);
+    }
+    const bindings = manifests.filter(m => m.kind === 'ValidatingAdmissionPolicyBinding');
+    expect(bindings.map(b => (b.spec as { validationActions: string[] }).validationActions)).toEqual([
+      ['Deny'],
+      ['Deny'],
+      ['Deny'],
+    ]);
+    const off = renderChart({ values: { agent: { restrictToOwnNode: false } } });
+    expect(off.filter(m => m.kind.startsWith('ValidatingAdmissionPolicy'))).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@
 // on the old version over the newer one: that moved an exclusive pin in a chaos run. Its apply carries the version it
 // built on, the server answers 409, and once the cache has caught up the plan keeps every pin. The cluster state is
 // read from the server with plain GETs, so "stale" is a version the server really stored.
+import { TopologyGate } from '../../src/controller/topology-gate.ts';
 import { pino } from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { PlanSpec } from '../../src/api/plan.ts';
@@ -71,6 +72,8 @@ describe.each(apiServers)('reconcile on a stale plan cache ($name API server)', 
     writer: kubeWriter(cluster.http),
     logger,
     events,
+    topologyGate: new TopologyGate(30_000),
+    replanAfter: () => undefined,
   });
   const pins = (spec: PlanSpec | undefined): Record<string, string> =>
     Object.fromEntries(

@@ -10,6 +10,7 @@ import { policySchema, type NodeQoSPolicy } from '../../src/api/policy.ts';
 import { flatTopology, type Topology } from '../../src/api/topology.ts';
 import { transformNode, transformPod, type CachedPod } from '../../src/kube/transforms.ts';
 import { NodeCapacityError, planNode } from '../../src/plan/plan-node.ts';
+import { topologyProblems } from '../../src/plan/topology-fit.ts';
 import { fuzz, fuzzSettings } from './support/config.ts';
 import { hostileValue, prototypeIsClean } from './support/hostile.ts';
 import { mutated } from './support/mutate.ts';
@@ -54,6 +55,12 @@ const caseArb = fc.record({
   pressure: fc.option(fc.double({ min: 0, max: 100, noNaN: true }), { nil: undefined }),
 });
 
+/** A reported topology that does not fit the node is refused (a warning says so) and CPUs 0..n-1 are used. */
+function usedTopology(reported: Topology | undefined, cpuCount: number): Topology {
+  if (reported !== undefined && topologyProblems(reported, cpuCount).length === 0) return reported;
+  return flatTopology(Math.min(8192, cpuCount));
+}
+
 function planCase(input: typeof caseArb extends fc.Arbitrary<infer T> ? T : never): void {
   const node = transformNode(input.node);
   if (node === undefined) {
@@ -73,7 +80,7 @@ function planCase(input: typeof caseArb extends fc.Arbitrary<infer T> ? T : neve
     return;
   }
   const cpuCount = Math.max(1, Math.ceil(plan.spec.nodeCapacityMilliCPU / 1000));
-  const topology: Topology = input.topology ?? flatTopology(Math.min(8192, cpuCount));
+  const topology = usedTopology(input.topology, cpuCount);
   assertPlanInRange(plan, topology);
   const planned = new Set(plan.spec.pods.map(p => p.uid));
   for (const pod of pods) {

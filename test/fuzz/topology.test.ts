@@ -4,10 +4,11 @@
 // pool inside the topology and every knob in its kernel range.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Pod } from '../../src/api/inputs.ts';
+import type { Node, Pod } from '../../src/api/inputs.ts';
 import { planSchema, type NodeIsolationPlan } from '../../src/api/plan.ts';
 import { policySchema, type NodeQoSPolicy } from '../../src/api/policy.ts';
-import { topologySchema } from '../../src/api/topology.ts';
+import { flatTopology, topologySchema, type Topology } from '../../src/api/topology.ts';
+import { topologyProblems } from '../../src/plan/topology-fit.ts';
 import { planNode } from '../../src/plan/plan-node.ts';
 import { fuzz, fuzzSettings } from './support/config.ts';
 import { prototypeIsClean } from './support/hostile.ts';
@@ -28,10 +29,28 @@ const defaultPolicy = policySchema.parse({
   spec: {},
 });
 
-const node = {
-  metadata: { name: 'n1' },
-  status: { capacity: { cpu: '16', memory: '64Gi' }, allocatable: { cpu: '15', memory: '60Gi' } },
-};
+/** A node as many CPUs as the topology lists (so well-formed topologies are used, not refused). */
+function nodeFor(topology: Topology): Node {
+  const cpus = Math.max(2, topology.cpus.length);
+  return {
+    metadata: { name: 'n1' },
+    status: {
+      capacity: { cpu: String(cpus), memory: '64Gi' },
+      allocatable: { cpu: String(cpus - 1), memory: '60Gi' },
+    },
+  };
+}
+
+/**
+ * The topology the planner must stay inside: the reported one when it fits the node, else CPUs 0..n-1 (a
+ * topology that cannot be the node's is refused with a warning; docs/decisions/0145).
+ */
+function usedTopology(plan: NodeIsolationPlan, topology: Topology, node: Node): Topology {
+  const cpus = Number(node.status.capacity?.cpu);
+  if (topologyProblems(topology, cpus).length === 0) return topology;
+  expect(plan.spec.warnings.some(w => w.message.startsWith('reported topology refused'))).toBe(true);
+  return flatTopology(cpus);
+}
 
 function pod(n: number, qos: string, cpu: string, numa?: string): Pod {
   return {
@@ -130,8 +149,9 @@ describe('fuzz: topology files and previous plans', () => {
           }
           const topology = parsedTopology.data;
           const policy = policyPool[input.policyIndex % policyPool.length] ?? defaultPolicy;
+          const node = nodeFor(topology);
           const first = planNode({ policy, node, pods: input.pods, topology });
-          assertPlanInRange(first, topology);
+          assertPlanInRange(first, usedTopology(first, topology, node));
           counts.topologies++;
           const previous = editedPrevious(first, input.pinEdits, input.mutations);
           const parsedPrevious = planSchema.safeParse(previous);
@@ -143,7 +163,7 @@ describe('fuzz: topology files and previous plans', () => {
           // Some pods leave between the plans; the rest keep (or lose, when edited) their pins.
           const pods = input.pods.slice(input.keepPods % (input.pods.length + 1));
           const second = planNode({ policy, node, pods, topology, previous: parsedPrevious.data.spec });
-          assertPlanInRange(second, topology);
+          assertPlanInRange(second, usedTopology(second, topology, node));
           expect(prototypeIsClean()).toBe(true);
         }),
         settings,

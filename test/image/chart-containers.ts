@@ -128,8 +128,10 @@ const takeAway: Record<Exclude<AgentVariant, 'chart'>, (pod: K8sPodSpec, agent: 
     if (caps) caps.add = (caps.add ?? []).filter(c => c !== 'DAC_OVERRIDE');
   },
   'no-cgroup-mount': (_pod, agent) => {
-    expect(agent.volumeMounts?.map(m => m.name)).toContain('host-cgroup');
-    agent.volumeMounts = agent.volumeMounts?.filter(m => m.name !== 'host-cgroup');
+    // The kubepods cgroup of each hierarchy (agent.cgroupMounts=kubepods): all of them taken away.
+    const cgroupMount = (name: string): boolean => name.startsWith('host-cgroup-');
+    expect(agent.volumeMounts?.filter(m => cgroupMount(m.name)).length).toBeGreaterThan(0);
+    agent.volumeMounts = agent.volumeMounts?.filter(m => !cgroupMount(m.name));
   },
   'no-state-mount': (_pod, agent) => {
     expect(agent.volumeMounts?.map(m => m.name)).toContain('state');
@@ -151,8 +153,11 @@ export function agentPod(
   const pod = chart.renderPod('DaemonSet', {
     agent: {
       metricsPort,
+      // This host runs cgroup v1; the private tree stands in for kubelet's kubepods in each hierarchy.
+      cgroupVersion: 'v1',
       cgroupDriver: 'cgroupfs',
-      extraArgs: [`--kubeconfig=${kubeconfigInContainer}`, `--kubepods=${kubepods}`],
+      kubepodsDir: kubepods,
+      extraArgs: [`--kubeconfig=${kubeconfigInContainer}`],
     },
   });
   const agent = pod.containers.find(c => c.name === 'agent');

@@ -2,7 +2,7 @@
 // `helm template` output (test/image/pod-to-podman.ts): the same image, args, user, capabilities, read-only
 // root, host namespaces and mounts. The controller and the agent talk to the embedded API server on loopback
 // (--network host stands in for the cluster network); the agent's kubepods is a private nodeqos-test-* tree
-// whose pods are real containers (test/support/kubepods.ts). Then CAP_DAC_OVERRIDE, the cgroup hostPath, the
+// whose pods are real containers (test/support/kubepods.ts). Then CAP_DAC_OVERRIDE, the kubepods cgroup hostPaths, the
 // state hostPath and the host PID namespace are taken away, one at a time, and the test shows what breaks.
 // The image: $NODEQOS_IMAGE when set (CI builds it with `scripts/run image`), else built here under a
 // throwaway tag and removed afterwards. Skipped with the reason printed where podman/buildah/runc are missing;
@@ -371,7 +371,7 @@ describe.skipIf(skipReason !== undefined)('the nodeqos image under podman + runc
       await checkIn(run, async () => expect(await lsShares(run)).toBe('1536'));
     }, 180_000);
 
-    it('without the /sys/fs/cgroup hostPath: the agent exits at start, naming the cgroup root', async () => {
+    it('without the kubepods cgroup hostPaths: the agent exits at start, naming the cgroup root', async () => {
       const run = await startAgent('no-cgroup-mount');
       const code = await eventuallyIn(
         run.container,

@@ -11,6 +11,7 @@ import { runController, type RunningController } from '../../src/controller/run-
 import { realApiserverPlan } from '../support/real-apiserver.ts';
 import { useRealApiserver } from '../support/api-servers.ts';
 import { TestCluster } from '../support/cluster.ts';
+import { eventually } from '../support/eventually.ts';
 import { RawClient, type RawResponse } from '../support/raw-client.ts';
 import { runAsync } from '../support/run-async.ts';
 import { run, type RunResult } from '../chart/helm.ts';
@@ -188,7 +189,7 @@ describe.runIf(realApiserverPlan().run)('kubectl and helm against a real kube-ap
         ['delete', 'nodeisolationplans.nodeqos.io'],
         ['list', 'nodes'],
         ['watch', 'pods', '--all-namespaces'],
-        ['create', 'events.events.k8s.io', '-n', 'default'],
+        ['create', 'events', '-n', 'default'],
         ['create', 'leases.coordination.k8s.io', '-n', namespace],
         ['update', 'leases.coordination.k8s.io/nodeqos-controller', '-n', namespace],
       ];
@@ -200,17 +201,22 @@ describe.runIf(realApiserverPlan().run)('kubectl and helm against a real kube-ap
         ['delete', 'pods', '-n', 'default'],
         ['update', 'leases.coordination.k8s.io/someone-elses-lease', '-n', namespace],
         ['get', 'secrets', '-n', namespace],
+        ['create', 'events.events.k8s.io', '-n', 'default'], // the recorder posts core v1 events only
+        ['patch', 'events', '-n', 'default'],
       ];
       for (const args of allowed) expect(can(controllerSA, ...args), args.join(' ')).toBe(true);
       for (const args of denied) expect(can(controllerSA, ...args), args.join(' ')).toBe(false);
     });
 
-    it('the agent can read plans and pods and patch plan status, nothing else', () => {
+    it('the agent can read plans and pods, patch plan and Node status and evict pods, nothing else', () => {
       const allowed = [
         ['get', 'nodeisolationplans.nodeqos.io'],
         ['watch', 'nodeisolationplans.nodeqos.io'],
         ['patch', 'nodeisolationplans.nodeqos.io', '--subresource=status'],
         ['list', 'pods', '--all-namespaces'],
+        // BE eviction and Node conditions; the admission policy narrows both to the agent's own node.
+        ['create', 'pods', '--subresource=eviction', '-n', 'default'],
+        ['patch', 'nodes', '--subresource=status'],
       ];
       const denied = [
         ['create', 'nodeisolationplans.nodeqos.io'],
@@ -219,13 +225,15 @@ describe.runIf(realApiserverPlan().run)('kubectl and helm against a real kube-ap
         ['get', 'nodeqospolicies.nodeqos.io'],
         ['get', 'pods/log', '-n', 'default'],
         ['update', 'pods/status', '-n', 'default'],
+        ['delete', 'pods', '-n', 'default'],
+        ['patch', 'nodes'],
         ['list', 'secrets', '--all-namespaces'],
       ];
       for (const args of allowed) expect(can(agentSA, ...args), args.join(' ')).toBe(true);
       for (const args of denied) expect(can(agentSA, ...args), args.join(' ')).toBe(false);
     });
 
-    it("real requests as the SAs: the agent's status patch lands, its spec patch is Forbidden; RBAC cannot stop it writing another node's status", async () => {
+    it("real requests as the SAs: the agent's spec patch is Forbidden by RBAC, a status patch without a node name by the chart's admission policy", async () => {
       const cluster = new TestCluster(api().kubeConfig());
       const plan = planNode({
         policy: examplePolicy(),
@@ -246,10 +254,19 @@ describe.runIf(realApiserverPlan().run)('kubectl and helm against a real kube-ap
         });
       const raw = new RawClient(api().kubeConfig());
       const plans = '/apis/nodeqos.io/v1alpha1/nodeisolationplans';
-      // The chart grants nodeisolationplans/status cluster-wide: an agent token can write ANY node's plan status
-      // (docs/security.md, residual risks). This pins that fact; the agents themselves only write their own.
-      const status = await as(agentSA, `${plans}/node-b/status`, { status: { pressure: 12 } });
-      expect(status.status, status.text).toBe(200);
+      // RBAC grants nodeisolationplans/status cluster-wide; the chart's admission policy then refuses every write
+      // from the agent's ServiceAccount that carries no node name (impersonation carries none), so even this
+      // cluster-admin-impersonated agent cannot write a plan status. test/real-apiserver/agent-admission.test.ts
+      // shows the allowed and denied cases with real pod-bound tokens.
+      // A policy takes effect a moment after helm created it.
+      const status = await eventually(async () => {
+        const response = await as(agentSA, `${plans}/node-b/status`, { status: { pressure: 12 } });
+        expect(response.status, response.text).toBe(403);
+        return response;
+      }, 30_000);
+      expect((status.json as { message: string }).message).toMatch(
+        /ValidatingAdmissionPolicy 'nodeqos-agent-plan-status'.*must carry the node name of a pod-bound token/,
+      );
       const spec = await as(agentSA, `${plans}/node-b`, { spec: { podCount: 5 } });
       expect(spec.status).toBe(403);
       expect((spec.json as { message: string }).message).toMatch(

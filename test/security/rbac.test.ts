@@ -63,7 +63,9 @@ const escalation: AccessRequest[] = [
   }),
   ...each(['create', 'update', 'patch'], { group: 'batch', resource: 'jobs', namespace: releaseNamespace }),
   ...each(['update', 'patch'], { group: '', resource: 'nodes' }),
-  { verb: 'patch', group: '', resource: 'nodes', subresource: 'status' },
+  // nodes/status patch is not here: the agent holds it for its Node conditions, and RBAC cannot narrow it; the
+  // chart's admission policy confines it to the agent's own Node and its nodeqos conditions
+  // (test/real-apiserver/agent-admission.test.ts). The controller must not hold it (asserted below).
   { verb: 'create', group: '', resource: 'nodes', subresource: 'proxy' },
   { verb: 'get', group: '', resource: 'nodes', subresource: 'proxy' },
   { verb: 'create', group: 'certificates.k8s.io', resource: 'certificatesigningrequests' },
@@ -74,7 +76,12 @@ const escalation: AccessRequest[] = [
     subresource: 'approval',
   },
   { verb: 'approve', group: 'certificates.k8s.io', resource: 'signers' },
-  ...['mutatingwebhookconfigurations', 'validatingwebhookconfigurations'].flatMap(resource =>
+  ...[
+    'mutatingwebhookconfigurations',
+    'validatingwebhookconfigurations',
+    'validatingadmissionpolicies',
+    'validatingadmissionpolicybindings',
+  ].flatMap(resource =>
     each(['create', 'update', 'patch'], { group: 'admissionregistration.k8s.io', resource }),
   ),
   ...each(['create', 'update', 'patch', 'delete'], {
@@ -131,6 +138,43 @@ describe.each(Object.entries(variants))('RBAC as the API server decides it: %s',
     ).toEqual([]);
   });
 
+  test('the agent may evict pods and patch Node status (the admission policy narrows both to its own node)', () => {
+    const eviction = {
+      group: '',
+      resource: 'pods',
+      subresource: 'eviction',
+      namespace: 'default',
+      name: 'p',
+    };
+    expect(allows(rbac, agent, { verb: 'create', ...eviction })).toBe(true);
+    expect(
+      allows(rbac, agent, { verb: 'patch', group: '', resource: 'nodes', subresource: 'status', name: 'n' }),
+    ).toBe(true);
+    expect(
+      allowedOf(
+        rbac,
+        agent,
+        each(['update', 'delete'], { group: '', resource: 'nodes', subresource: 'status' }),
+      ),
+    ).toEqual([]);
+    expect(allowedOf(rbac, agent, each(['get', 'update', 'patch', 'delete'], eviction))).toEqual([]);
+  });
+
+  test('the controller creates core events and nothing else of events: no patch, no events.k8s.io', () => {
+    const events = { group: '', resource: 'events', namespace: 'default' };
+    expect(allows(rbac, controller, { verb: 'create', ...events })).toBe(true);
+    expect(allowedOf(rbac, controller, each(['patch', 'update', 'delete', 'get', 'list'], events))).toEqual(
+      [],
+    );
+    expect(
+      allowedOf(
+        rbac,
+        controller,
+        each(['create', 'patch'], { group: 'events.k8s.io', resource: 'events', namespace: 'default' }),
+      ),
+    ).toEqual([]);
+  });
+
   test('the controller writes plans and policy status; it cannot change a policy spec or any workload', () => {
     expect(allows(rbac, controller, { verb: 'patch', ...nip, name: 'node-a' })).toBe(true);
     expect(allows(rbac, controller, { verb: 'patch', ...nqp, subresource: 'status', name: 'p' })).toBe(true);
@@ -140,6 +184,13 @@ describe.each(Object.entries(variants))('RBAC as the API server decides it: %s',
       allowedOf(rbac, controller, each(writeVerbs, { group: '', resource: 'pods', namespace: 'default' })),
     ).toEqual([]);
     expect(allowedOf(rbac, controller, each(writeVerbs, { group: '', resource: 'nodes' }))).toEqual([]);
+    expect(
+      allowedOf(
+        rbac,
+        controller,
+        each(['update', 'patch'], { group: '', resource: 'nodes', subresource: 'status' }),
+      ),
+    ).toEqual([]);
     expect(allowedOf(rbac, controller, each(['update', 'patch'], { ...nip, subresource: 'status' }))).toEqual(
       [],
     );

@@ -89,7 +89,31 @@ app.kubernetes.io/component: {{ .component }}
 {{- if and (gt (int .Values.controller.replicas) 1) (not .Values.features.leaderElection) -}}
 {{- fail "controller.replicas > 1 needs features.leaderElection=true: without a Lease every replica would write plans" -}}
 {{- end -}}
+{{- if and (eq .Values.agent.cgroupMounts "kubepods") (or (eq .Values.agent.cgroupVersion "auto") (eq .Values.agent.cgroupDriver "auto")) -}}
+{{- fail "agent.cgroupMounts=kubepods mounts only the kubepods cgroup of each hierarchy, so it needs agent.cgroupVersion (v1 or v2) and agent.cgroupDriver (systemd or cgroupfs) set, not auto; or set agent.cgroupMounts=all" -}}
+{{- end -}}
 {{- if and .Values.features.serviceMonitor (not (.Capabilities.APIVersions.Has "monitoring.coreos.com/v1/ServiceMonitor")) -}}
 {{- fail "features.serviceMonitor needs the monitoring.coreos.com/v1 ServiceMonitor API (prometheus-operator); install its CRDs, or with helm template pass --api-versions monitoring.coreos.com/v1/ServiceMonitor" -}}
 {{- end -}}
+{{- end -}}
+
+{{/*
+The host cgroup directories the agent mounts read-write, as a list of {name, hostPath, mountPath}: with
+agent.cgroupMounts=kubepods only the kubepods cgroup of each hierarchy it writes (v2: the unified tree's; v1:
+cpu, cpuset, memory, blkio), with "all" the whole cgroup filesystem (docs/decisions/0147).
+*/}}
+{{- define "nodeqos.agent.cgroupMounts" -}}
+{{- $root := .Values.agent.hostCgroupPath | trimSuffix "/" -}}
+{{- $kubepods := .Values.agent.kubepodsDir | default (ternary "kubepods.slice" "kubepods" (eq .Values.agent.cgroupDriver "systemd")) -}}
+{{- $mounts := list -}}
+{{- if eq .Values.agent.cgroupMounts "all" -}}
+{{- $mounts = append $mounts (dict "name" "host-cgroup" "hostPath" $root "mountPath" "/host/sys/fs/cgroup") -}}
+{{- else if eq .Values.agent.cgroupVersion "v2" -}}
+{{- $mounts = append $mounts (dict "name" "host-cgroup-kubepods" "hostPath" (printf "%s/%s" $root $kubepods) "mountPath" (printf "/host/sys/fs/cgroup/%s" $kubepods)) -}}
+{{- else -}}
+{{- range list "cpu" "cpuset" "memory" "blkio" -}}
+{{- $mounts = append $mounts (dict "name" (printf "host-cgroup-%s" .) "hostPath" (printf "%s/%s/%s" $root . $kubepods) "mountPath" (printf "/host/sys/fs/cgroup/%s/%s" . $kubepods)) -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $mounts -}}
 {{- end -}}

@@ -63,11 +63,11 @@ const conventionalMounts: Record<HierarchyKind, CgroupMounts> = {
 
 /** Mounts from mountinfo; when it is missing or unreadable, the flags' hierarchy with conventional mount names. */
 async function readMounts(
-  fs: AgentFs,
+  options: CgroupModeOptions,
   procRoot: string,
   cgroupRoot: string,
-  hierarchy: HierarchyKind | undefined,
 ): Promise<CgroupMounts> {
+  const { fs, hierarchy, kubepodsDir } = options;
   const path = resolveUnder(procRoot, 'self', 'mountinfo');
   let text: string;
   try {
@@ -81,13 +81,15 @@ async function readMounts(
       },
     );
   }
-  return cgroupMountsUnder(parseMountInfo(text), cgroupRoot);
+  // A --kubepods of one plain name may be mounted on its own, like kubelet's kubepods directories.
+  const names = kubepodsDir === undefined ? undefined : [kubepodsDir];
+  return cgroupMountsUnder(parseMountInfo(text), cgroupRoot, names);
 }
 
 export async function detectCgroupMode(options: CgroupModeOptions): Promise<CgroupMode> {
   const cgroupRoot = assertAbsoluteRoot(options.cgroupRoot ?? '/sys/fs/cgroup', 'cgroup root');
   const procRoot = assertAbsoluteRoot(options.procRoot ?? '/proc', 'proc root');
-  const mounts = await readMounts(options.fs, procRoot, cgroupRoot, options.hierarchy);
+  const mounts = await readMounts(options, procRoot, cgroupRoot);
   const hierarchy = options.hierarchy ?? mounts.kind;
   const version: CgroupVersion = hierarchy === 'v2' ? 'v2' : 'v1';
   // An explicit v1 override on a node whose mountinfo says v2 falls back to the conventional mount names.

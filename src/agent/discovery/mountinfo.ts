@@ -40,23 +40,51 @@ export interface CgroupMounts {
   readonly memoryRecursiveProt: boolean;
 }
 
-export function cgroupMountsUnder(entries: readonly MountEntry[], cgroupRoot: string): CgroupMounts {
+/** The kubepods directory names kubelet creates (cgroupfs, systemd): the subtrees the chart mounts by default. */
+export const defaultKubepodsNames: readonly string[] = ['kubepods', 'kubepods.slice'];
+
+/**
+ * The hierarchy directory (under the cgroup root) an entry stands for: a whole hierarchy mounted at <root> (v2:
+ * '') or <root>/<dir>, or only its kubepods subtree mounted at <root>/kubepods[.slice] (v2: '') or
+ * <root>/<dir>/kubepods[.slice]: what the chart mounts so the agent reaches no other cgroup (docs/decisions/0147).
+ * Told by the mount point alone: mountinfo's root field of a cgroup mount is relative to the reader's cgroup
+ * namespace (a containerised agent sees "/../../.."), so it says nothing reliable here.
+ */
+function hierarchyDir(entry: MountEntry, root: string, kubepodsNames: readonly string[]): string | undefined {
+  const mountPoint = resolve(entry.mountPoint);
+  if (mountPoint === root) return '';
+  const name = basename(mountPoint);
+  const parent = dirname(mountPoint);
+  if (!kubepodsNames.includes(name)) return parent === root ? name : undefined;
+  if (parent === root) return '';
+  return dirname(parent) === root ? basename(parent) : undefined;
+}
+
+/** `kubepodsNames`: the kubepods directory names a subtree mount may have (the agent's --kubepods, else kubelet's). */
+export function cgroupMountsUnder(
+  entries: readonly MountEntry[],
+  cgroupRoot: string,
+  kubepodsNames: readonly string[] = defaultKubepodsNames,
+): CgroupMounts {
   const root = resolve(cgroupRoot);
-  const unified = entries.find(entry => entry.fsType === 'cgroup2' && resolve(entry.mountPoint) === root);
   const memoryRecursiveProt = (entry: MountEntry | undefined): boolean =>
     entry?.superOptions.includes('memory_recursiveprot') ?? false;
-  if (unified) return { kind: 'v2', v1Mounts: {}, memoryRecursiveProt: memoryRecursiveProt(unified) };
+  const unified = entries.filter(entry => entry.fsType === 'cgroup2');
+  const v2 = unified.find(entry => hierarchyDir(entry, root, kubepodsNames) === '');
+  if (v2) return { kind: 'v2', v1Mounts: {}, memoryRecursiveProt: memoryRecursiveProt(v2) };
   const v1Mounts: Partial<Record<Controller, string>> = {};
   for (const entry of entries) {
-    if (entry.fsType !== 'cgroup' || dirname(resolve(entry.mountPoint)) !== root) continue;
+    const dir = entry.fsType === 'cgroup' ? hierarchyDir(entry, root, kubepodsNames) : undefined;
+    if (dir === undefined || dir === '') continue;
     for (const controller of v1Controllers) {
-      if (entry.superOptions.includes(controller)) v1Mounts[controller] ??= basename(entry.mountPoint);
+      if (entry.superOptions.includes(controller)) v1Mounts[controller] ??= dir;
     }
   }
   if (Object.keys(v1Mounts).length === 0)
     throw new Error(`no cgroup hierarchy with cpu, cpuset, memory or blkio is mounted under ${root}`);
-  const hybrid = entries.find(
-    entry => entry.fsType === 'cgroup2' && dirname(resolve(entry.mountPoint)) === root,
-  );
+  const hybrid = unified.find(entry => {
+    const dir = hierarchyDir(entry, root, kubepodsNames);
+    return dir !== undefined && dir !== '';
+  });
   return { kind: hybrid ? 'hybrid' : 'v1', v1Mounts, memoryRecursiveProt: memoryRecursiveProt(hybrid) };
 }

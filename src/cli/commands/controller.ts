@@ -13,6 +13,8 @@ export interface ControllerCommandOptions {
   leaseName: string;
   concurrency: number;
   debounceMs: number;
+  /** Seconds; at most one adoption of a node's newly reported topology per interval. */
+  topologyReplanInterval: number;
   logLevel: LogLevel;
 }
 
@@ -25,6 +27,7 @@ export async function runControllerCommand(options: ControllerCommandOptions): P
     identity,
     concurrency: options.concurrency,
     debounceMs: options.debounceMs,
+    topologyReplanIntervalMs: options.topologyReplanInterval * 1000,
     leaderElection: options.leaderElect
       ? { namespace: options.leaseNamespace, name: options.leaseName }
       : undefined,

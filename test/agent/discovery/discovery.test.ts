@@ -43,6 +43,34 @@ describe('cgroup hierarchy from mountinfo', () => {
     });
   });
 
+  it("finds the kubepods subtrees the chart mounts (not whole hierarchies), whatever mountinfo's root field says", () => {
+    // What a containerised agent sees for the chart's per-hierarchy hostPath mounts (docs/decisions/0147).
+    const v1Subtrees = [
+      '41 30 0:28 /../.. /cg/cpu/kubepods.slice rw - cgroup cgroup rw,cpu,cpuacct',
+      '42 30 0:29 /kubepods.slice /cg/cpuset/kubepods.slice rw - cgroup cgroup rw,cpuset',
+      '43 30 0:30 /kubepods.slice /cg/memory/kubepods.slice rw - cgroup cgroup rw,memory',
+      '44 30 0:31 /kubepods.slice /cg/blkio/kubepods.slice rw - cgroup cgroup rw,blkio',
+    ].join('\n');
+    expect(cgroupMountsUnder(parseMountInfo(v1Subtrees), '/cg')).toEqual({
+      kind: 'v1',
+      v1Mounts: { cpu: 'cpu', cpuset: 'cpuset', memory: 'memory', blkio: 'blkio' },
+      memoryRecursiveProt: false,
+    });
+    const v2Subtree =
+      '45 30 0:26 /../../.. /cg/kubepods rw - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot';
+    expect(cgroupMountsUnder(parseMountInfo(v2Subtree), '/cg')).toEqual({
+      kind: 'v2',
+      v1Mounts: {},
+      memoryRecursiveProt: true,
+    });
+    // A subtree deeper than <root>/<controller>/kubepods, or of another name, is not a hierarchy under the root.
+    const elsewhere = [
+      '46 30 0:28 / /cg/cpu/x/kubepods rw - cgroup cgroup rw,cpu',
+      '47 30 0:26 / /cg/x/y rw - cgroup2 cgroup2 rw',
+    ].join('\n');
+    expect(() => cgroupMountsUnder(parseMountInfo(elsewhere), '/cg')).toThrow(/no cgroup hierarchy/);
+  });
+
   it('fails clearly when nothing is mounted under the root', () => {
     expect(() => cgroupMountsUnder(parseMountInfo(v2Mountinfo), '/elsewhere')).toThrow(/no cgroup hierarchy/);
   });
