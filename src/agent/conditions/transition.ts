@@ -52,9 +52,9 @@ export function nextConditions(
   let changed = false;
   const conditions = desired.map(want => {
     const have = current.find(c => c.type === want.type);
-    const sameStatus = have?.status === want.status;
-    if (!sameStatus || have?.reason !== want.reason || have.message !== want.message) changed = true;
-    const lastTransitionTime = sameStatus && have ? have.lastTransitionTime : now;
+    const kept = have?.status === want.status ? have : undefined;
+    if (kept?.reason !== want.reason || kept.message !== want.message) changed = true;
+    const lastTransitionTime = kept?.lastTransitionTime ?? now;
     return { ...want, lastTransitionTime, lastHeartbeatTime: now };
   });
   return { conditions, changed };
