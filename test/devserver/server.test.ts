@@ -97,7 +97,21 @@ describe('discovery', () => {
     const api = (await (await fetch(`${server.url}/api`)).json()) as { versions: string[] };
     expect(api.versions).toEqual(['v1']);
     const apis = (await (await fetch(`${server.url}/apis`)).json()) as { groups: { name: string }[] };
-    expect(apis.groups.map(g => g.name)).toEqual(['events.k8s.io', 'coordination.k8s.io', 'nodeqos.io']);
+    expect(apis.groups.map(g => g.name)).toEqual([
+      'events.k8s.io',
+      'policy',
+      'coordination.k8s.io',
+      'nodeqos.io',
+    ]);
+    const core = (await (await fetch(`${server.url}/api/v1`)).json()) as {
+      resources: { name: string; group?: string; version?: string; kind: string; verbs: string[] }[];
+    };
+    expect(core.resources.find(r => r.name === 'pods/eviction')).toMatchObject({
+      group: 'policy',
+      version: 'v1',
+      kind: 'Eviction',
+      verbs: ['create'],
+    });
     const version = (await (await fetch(`${server.url}/version`)).json()) as { gitVersion: string };
     expect(version.gitVersion).toContain('devserver');
     expect(await (await fetch(`${server.url}/healthz`)).text()).toBe('ok');
