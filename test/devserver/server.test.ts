@@ -103,6 +103,13 @@ describe('discovery', () => {
       'coordination.k8s.io',
       'nodeqos.io',
     ]);
+    const version = (await (await fetch(`${server.url}/version`)).json()) as { gitVersion: string };
+    expect(version.gitVersion).toContain('devserver');
+    expect(await (await fetch(`${server.url}/healthz`)).text()).toBe('ok');
+    const group = (await (await fetch(`${server.url}/apis/nodeqos.io`)).json()) as {
+      preferredVersion: { groupVersion: string };
+    };
+    expect(group.preferredVersion.groupVersion).toBe('nodeqos.io/v1alpha1');
     const core = (await (await fetch(`${server.url}/api/v1`)).json()) as {
       resources: { name: string; group?: string; version?: string; kind: string; verbs: string[] }[];
     };
@@ -112,20 +119,13 @@ describe('discovery', () => {
       kind: 'Eviction',
       verbs: ['create'],
     });
-    const version = (await (await fetch(`${server.url}/version`)).json()) as { gitVersion: string };
-    expect(version.gitVersion).toContain('devserver');
-    expect(await (await fetch(`${server.url}/healthz`)).text()).toBe('ok');
-    const group = (await (await fetch(`${server.url}/apis/nodeqos.io`)).json()) as {
-      preferredVersion: { groupVersion: string };
-    };
-    expect(group.preferredVersion.groupVersion).toBe('nodeqos.io/v1alpha1');
-    const core = (await (await fetch(`${server.url}/api/v1`)).json()) as { resources: { name: string }[] };
     expect(core.resources.map(r => r.name)).toEqual([
       'namespaces',
       'namespaces/status',
       'nodes',
       'nodes/status',
       'pods',
+      'pods/eviction',
       'pods/status',
       'events',
     ]);
