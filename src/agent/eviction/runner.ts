@@ -42,6 +42,8 @@ export interface EvictionRunnerOptions {
   readonly registry: Registry;
   readonly nodeMemory?: NodeMemorySource | undefined;
   readonly now?: (() => number) | undefined;
+  /** Called after a round that evicted or was refused (the runtime writes the plan status soon after). */
+  readonly onRound?: (() => void) | undefined;
 }
 
 /** What the node conditions and the plan status read. */
@@ -98,6 +100,14 @@ export class EvictionRunner {
             ? undefined
             : new EvictionCoolDown(coolDownSeconds, resource === 'cpu' ? now : undefined);
     }
+    this.#arm();
+  }
+
+  /** The plan is gone: no more samples or rounds until a new one arrives. */
+  clear(): void {
+    this.#settings = undefined;
+    this.#spec = undefined;
+    this.#coolDowns = {};
     this.#arm();
   }
 
@@ -367,6 +377,7 @@ export class EvictionRunner {
       'BE eviction round',
     );
     await this.#events(resource, what.reason, result);
+    this.#options.onRound?.();
     return result;
   }
 

@@ -1,0 +1,138 @@
+// The agent's conditions on its own Node: NodeQoSApplied (from the plan status), BEMemoryPressure and BECPUStarved
+// (from the eviction samples, held by the transition period). Written with a strategic merge patch of nodes/status
+// when one changes, else refreshed every heartbeat period; kubelet's conditions are never touched.
+import type { Logger } from 'pino';
+import type { PlanEviction } from '../../api/plan.ts';
+import { errorMessage } from '../../kube/errors.ts';
+import type { EvictionState } from '../eviction/runner.ts';
+import { patchNodeConditions, readNodeConditions, type KubeRequester } from '../eviction/kube-calls.ts';
+import type { PlanStatus } from '../runtime/plan-status.ts';
+import {
+  agentConditionTypes,
+  nextConditions,
+  PressureObservation,
+  type DesiredCondition,
+  type NodeCondition,
+} from './transition.ts';
+
+export interface ConditionInputs {
+  readonly planStatus: PlanStatus | undefined;
+  readonly eviction: EvictionState | undefined;
+  readonly settings: PlanEviction | undefined;
+}
+
+/** NodeQoSApplied mirrors the plan status's Applied condition (Unknown before the agent has applied anything). */
+function appliedCondition(status: PlanStatus | undefined): DesiredCondition {
+  const applied = status?.conditions?.find(c => c.type === 'Applied');
+  if (!applied)
+    return { type: 'NodeQoSApplied', status: 'Unknown', reason: 'NoPlan', message: 'no plan applied yet' };
+  const degraded = status?.conditions?.find(c => c.type === 'Degraded' && c.status === 'True');
+  return {
+    type: 'NodeQoSApplied',
+    status: applied.status === 'True' ? 'True' : 'False',
+    reason: degraded?.reason ?? applied.reason,
+    // The pod counts change with every pod; the message names the state, not the figures (no patch per pod).
+    message:
+      applied.status !== 'True'
+        ? 'the plan was refused; previous values kept (see the plan status)'
+        : degraded
+          ? 'applied with errors (see the plan status)'
+          : 'every pod applied',
+  };
+}
+
+function memoryCondition(settings: PlanEviction | undefined, active: boolean): DesiredCondition {
+  const type = 'BEMemoryPressure';
+  if (settings?.memory.enabled !== true)
+    return { type, status: 'False', reason: 'EvictionOff', message: 'BE memory eviction is off' };
+  const threshold = settings.memory.thresholdPercent;
+  return active
+    ? {
+        type,
+        status: 'True',
+        reason: 'WorkingSetOverThreshold',
+        message: `node memory working set at or above ${threshold}% within the last ${settings.conditionTransitionSeconds}s`,
+      }
+    : {
+        type,
+        status: 'False',
+        reason: 'WorkingSetBelowThreshold',
+        message: `node memory working set below ${threshold}%`,
+      };
+}
+
+function cpuCondition(settings: PlanEviction | undefined, active: boolean): DesiredCondition {
+  const type = 'BECPUStarved';
+  if (settings?.cpu.enabled !== true)
+    return { type, status: 'False', reason: 'EvictionOff', message: 'BE CPU eviction is off' };
+  const lower = settings.cpu.satisfactionLowerPercent;
+  return active
+    ? {
+        type,
+        status: 'True',
+        reason: 'SatisfactionBelowLower',
+        message: `BE tier limit at or below ${lower}% of BE requests while fully used, within the last ${settings.conditionTransitionSeconds}s`,
+      }
+    : {
+        type,
+        status: 'False',
+        reason: 'Satisfied',
+        message: `BE tier limit above ${lower}% of BE requests, or not fully used`,
+      };
+}
+
+export class NodeConditionsPublisher {
+  readonly #client: KubeRequester;
+  readonly #nodeName: string;
+  readonly #logger: Logger;
+  readonly #heartbeatMs: number;
+  readonly #memory = new PressureObservation();
+  readonly #cpu = new PressureObservation();
+  #current: NodeCondition[] | undefined;
+  #lastPatchAt = 0;
+
+  constructor(options: { client: KubeRequester; nodeName: string; logger: Logger; heartbeatMs?: number }) {
+    this.#client = options.client;
+    this.#nodeName = options.nodeName;
+    this.#logger = options.logger;
+    this.#heartbeatMs = options.heartbeatMs ?? 5 * 60_000;
+  }
+
+  /** The conditions as they should read at `now`; records the samples' observations first. */
+  desired(inputs: ConditionInputs, now: number): DesiredCondition[] {
+    const { eviction, settings } = inputs;
+    this.#memory.observe(eviction?.memory?.over === true, now);
+    this.#cpu.observe(eviction?.cpu?.starvedNow === true, now);
+    const transitionMs = (settings?.conditionTransitionSeconds ?? 0) * 1000;
+    return [
+      appliedCondition(inputs.planStatus),
+      memoryCondition(settings, this.#memory.active(now, transitionMs)),
+      cpuCondition(settings, this.#cpu.active(now, transitionMs)),
+    ];
+  }
+
+  /** Patches the Node when a condition changed or the heartbeat is due. Failures are logged and retried next time. */
+  async publish(inputs: ConditionInputs, now: number): Promise<boolean> {
+    const desired = this.desired(inputs, now);
+    try {
+      this.#current ??= (await readNodeConditions(this.#client, this.#nodeName)).filter(c =>
+        (agentConditionTypes as readonly string[]).includes(c.type),
+      );
+      const update = nextConditions(this.#current, desired, new Date(now).toISOString());
+      if (!update.changed && now - this.#lastPatchAt < this.#heartbeatMs) return false;
+      await patchNodeConditions(this.#client, this.#nodeName, update.conditions);
+      if (update.changed)
+        this.#logger.info(
+          { conditions: update.conditions.map(c => `${c.type}=${c.status} (${c.reason})`) },
+          'node conditions changed',
+        );
+      this.#current = update.conditions;
+      this.#lastPatchAt = now;
+      return true;
+    } catch (error) {
+      this.#logger.warn({ error: errorMessage(error) }, 'node conditions not written');
+      this.#current = undefined;
+      return false;
+    }
+  }
+}
