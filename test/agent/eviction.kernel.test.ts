@@ -72,21 +72,21 @@ async function startProcess(pod: TestPod, cgroupDir: string): Promise<void> {
   if (child.pid === undefined) throw new Error(`${pod.name}: not started`);
   await writeFile(join(cgroupDir, 'cgroup.procs'), String(child.pid));
   const ready = new Promise<void>((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       if (chunk.toString().includes('ready')) resolve();
     });
     child.once('exit', code => {
       reject(new Error(`${pod.name} exited with ${code}`));
     });
   });
-  child.stdin?.write('go\n');
+  child.stdin.write('go\n');
   await ready;
 }
 
 function kill(name: string): Promise<void> {
   const child = processes.get(name);
   processes.delete(name);
-  if (!child || child.exitCode !== null) return Promise.resolve();
+  if (child?.exitCode !== null) return Promise.resolve();
   return new Promise(resolve => {
     child.once('exit', () => {
       resolve();
@@ -248,7 +248,7 @@ describe.skipIf(!enabled)('BE memory eviction on the real cgroup v1 kernel', () 
       expect(after).toBeUndefined();
       expect(runner.state().memory?.over).toBe(false);
       expect((await listPods()).map(p => p.metadata.name).sort()).toEqual(['be-small', 'ls-hog']);
-      const lsProcs = await readFile(join(podDir(pods[3] as TestPod), 'cgroup.procs'), 'utf8');
+      const lsProcs = await readFile(join(podDir(pods[3]!), 'cgroup.procs'), 'utf8');
       expect(lsProcs.trim()).toBe(String(processes.get('ls-hog')?.pid));
     } finally {
       await runner.stop();
