@@ -90,6 +90,8 @@ export class NodeConditionsPublisher {
   readonly #cpu = new PressureObservation();
   #current: NodeCondition[] | undefined;
   #lastPatchAt = 0;
+  /** The last failure logged: a missing permission (403) is logged once, not every 10 s. */
+  #lastError: string | undefined;
 
   constructor(options: { client: KubeRequester; nodeName: string; logger: Logger; heartbeatMs?: number }) {
     this.#client = options.client;
@@ -128,9 +130,12 @@ export class NodeConditionsPublisher {
         );
       this.#current = update.conditions;
       this.#lastPatchAt = now;
+      this.#lastError = undefined;
       return true;
     } catch (error) {
-      this.#logger.warn({ error: errorMessage(error) }, 'node conditions not written');
+      const message = errorMessage(error);
+      if (message !== this.#lastError) this.#logger.warn({ error: message }, 'node conditions not written');
+      this.#lastError = message;
       this.#current = undefined;
       return false;
     }
