@@ -1,7 +1,9 @@
 // The agent's eviction calls against the embedded API server: the Eviction API with PodDisruptionBudgets
 // (minAvailable, maxUnavailable, percentages, unready pods, two budgets), the UID precondition, Events, and a
 // strategic merge of the Node's conditions that leaves kubelet's Ready alone.
+import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { NodeConditionsPublisher } from '../../../src/agent/conditions/node-conditions.ts';
 import { EvictionCoolDown } from '../../../src/agent/eviction/cool-down.ts';
 import {
   evictPod,
@@ -15,6 +17,7 @@ import {
   type RankedVictim,
 } from '../../../src/agent/eviction/ranking.ts';
 import { evictionRound, type EvictOutcome } from '../../../src/agent/eviction/round.ts';
+import type { EvictionState } from '../../../src/agent/eviction/runner.ts';
 import { startDevServer, type DevServer, type JsonObject } from '../../../src/devserver/index.ts';
 import { LiteKubeClient } from '../../../src/kube/lite/client.ts';
 
@@ -216,5 +219,74 @@ describe('Events and node conditions', () => {
       ['Ready', 'True'],
       ['BEMemoryPressure', 'True'],
     ]);
+  });
+});
+
+describe('NodeConditionsPublisher', () => {
+  const settings = {
+    priorityThreshold: 6999,
+    conditionTransitionSeconds: 60,
+    memory: {
+      enabled: true,
+      thresholdPercent: 70,
+      lowerPercent: 68,
+      minReclaimBytes: 0,
+      coolDownSeconds: 30,
+      intervalSeconds: 1,
+    },
+    cpu: {
+      enabled: false,
+      satisfactionLowerPercent: 60,
+      satisfactionUpperPercent: 80,
+      usageThresholdPercent: 90,
+      windowSeconds: 60,
+      coolDownSeconds: 20,
+    },
+  };
+  const memory = (over: boolean): EvictionState => ({
+    memory: { percent: over ? 75 : 50, thresholdBytes: 70, lowerBytes: 68, over, targetBytes: over ? 7 : 0 },
+    cpu: undefined,
+    lastRound: undefined,
+  });
+
+  it('patches on a change, holds pressure for the transition period, and otherwise only on the heartbeat', async () => {
+    server.store.create('nodes', {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: 'n1' },
+      status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: '' }] },
+    });
+    const publisher = new NodeConditionsPublisher({
+      client,
+      nodeName: 'n1',
+      logger: pino({ level: 'silent' }),
+      heartbeatMs: 300_000,
+    });
+    const rv = (): unknown =>
+      (server.store.get('nodes', '', 'n1')?.metadata as { resourceVersion: string }).resourceVersion;
+    const status = (type: string): unknown =>
+      (
+        server.store.get('nodes', '', 'n1')?.status as { conditions: { type: string; status: string }[] }
+      ).conditions.find(c => c.type === type)?.status;
+    const inputs = (over: boolean): Parameters<NodeConditionsPublisher['publish']>[0] => ({
+      planStatus: undefined,
+      eviction: memory(over),
+      settings,
+    });
+    expect(await publisher.publish(inputs(true), 0)).toBe(true);
+    expect(status('BEMemoryPressure')).toBe('True');
+    expect(status('NodeQoSApplied')).toBe('Unknown');
+    expect(status('Ready')).toBe('True');
+    const before = rv();
+    // Below the threshold again, but within the transition period: still True, nothing written.
+    expect(await publisher.publish(inputs(false), 30_000)).toBe(false);
+    expect(await publisher.publish(inputs(false), 60_000)).toBe(false);
+    expect(rv()).toBe(before);
+    // Past the period: False, written.
+    expect(await publisher.publish(inputs(false), 60_001)).toBe(true);
+    expect(status('BEMemoryPressure')).toBe('False');
+    // Unchanged: only the heartbeat writes.
+    expect(await publisher.publish(inputs(false), 200_000)).toBe(false);
+    expect(await publisher.publish(inputs(false), 360_001)).toBe(true);
   });
 });
