@@ -115,10 +115,6 @@ export class EvictionRunner {
     return { memory: this.#memory, cpu: this.#cpu, lastRound: this.#lastRound };
   }
 
-  get settings(): PlanEviction | undefined {
-    return this.#settings;
-  }
-
   #arm(): void {
     const memoryOn = this.#settings?.memory.enabled === true;
     const cpuOn = this.#settings?.cpu.enabled === true;

@@ -151,11 +151,6 @@ export class AgentRuntime {
     }
   }
 
-  /** BE eviction's state (undefined without eviction): what `nodeqos explain` and the tests read. */
-  get evictionState(): ReturnType<EvictionRunner['state']> | undefined {
-    return this.eviction?.state();
-  }
-
   /** Re-evaluates the Node's conditions and patches them when one changed (or the heartbeat is due). */
   async publishConditions(): Promise<boolean> {
     if (!this.conditions) return false;
