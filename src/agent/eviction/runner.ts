@@ -12,14 +12,14 @@ import type { CgroupLayout } from '../cgroup/layout.ts';
 import type { AgentFs } from '../fs.ts';
 import { EvictionCoolDown } from './cool-down.ts';
 import { BeCpuWindow, beRealLimitMilli, type CpuStarvation } from './cpu-starvation.ts';
-import { evictPod, recordEvent, type KubeRequester } from './kube-calls.ts';
+import { beTierUsageUs } from './cpu-reader.ts';
+import { evictPod, type KubeRequester } from './kube-calls.ts';
+import { recordRoundEvents } from './round-events.ts';
 import { cgroupWorkingSet, memTotalBytes } from './memory-reader.ts';
 import { memoryVerdict, type MemoryVerdict } from './memory-threshold.ts';
 import { createEvictionMetrics, type EvictionMetrics } from './metrics.ts';
-import { rankBEVictims, type EvictionCandidate, type RankedVictim } from './ranking.ts';
+import { rankBEVictims, type EvictionCandidate } from './ranking.ts';
 import { evictionRound, type RoundResult } from './round.ts';
-
-export const agentComponent = 'nodeqos-agent';
 
 export interface NodeMemorySource {
   /** The memory cgroup whose working set is the node's (default: the root memory cgroup). */
@@ -247,23 +247,11 @@ export class EvictionRunner {
     });
   }
 
-  async #beUsageUs(): Promise<number> {
-    const { fs, layout } = this.#options;
-    const dir = layout.qosDir('cpu', 'BestEffort');
-    if (layout.version === 'v2') {
-      const stat = await fs.readFile(`${dir}/cpu.stat`);
-      const match = /^usage_usec ([0-9]+)$/m.exec(stat);
-      if (!match) throw new Error(`${dir}/cpu.stat: no usage_usec line`);
-      return Number(match[1]);
-    }
-    return Math.floor(Number((await fs.readFile(`${dir}/cpuacct.usage`)).trim()) / 1000);
-  }
-
   /** One BE tier sample into the window; undefined when no usage delta exists yet or the read failed. */
   async #sampleCpu(spec: PlanSpec, now: number): Promise<CpuSampleTaken | undefined> {
     let usageUs: number;
     try {
-      usageUs = await this.#beUsageUs();
+      usageUs = await beTierUsageUs(this.#options.fs, this.#options.layout);
     } catch (error) {
       this.#metrics.sampleErrors.inc({ signal: 'cpu' });
       this.#options.logger.warn({ error: errorMessage(error) }, 'BE tier CPU not sampled');
@@ -372,64 +360,20 @@ export class EvictionRunner {
       },
       'BE eviction round',
     );
-    await this.#events(resource, what.reason, result);
+    await recordRoundEvents(
+      {
+        client: this.#options.client,
+        nodeName: this.#options.nodeName,
+        logger: this.#options.logger,
+        now: new Date(now),
+      },
+      resource,
+      what.reason,
+      result,
+    );
     this.#options.onRound?.();
     return result;
   }
-
-  async #events(resource: Resource, reason: string, result: RoundResult): Promise<void> {
-    const { client, nodeName, logger } = this.#options;
-    const now = new Date(this.#now());
-    const send = async (...args: Parameters<typeof recordEvent>): Promise<void> => {
-      try {
-        await recordEvent(...args);
-      } catch (error) {
-        logger.warn({ error: errorMessage(error), object: args[1].name }, 'event not recorded');
-      }
-    };
-    const eventReason = resource === 'memory' ? 'BEMemoryEviction' : 'BECPUEviction';
-    for (const pod of result.evicted)
-      await send(
-        client,
-        { kind: 'Pod', name: pod.name, namespace: pod.namespace, uid: pod.uid },
-        {
-          type: 'Warning',
-          reason: eventReason,
-          message: `evicted by ${agentComponent} on ${nodeName}: ${reason}; this pod: ${describe(resource, pod)}`,
-          component: agentComponent,
-          now,
-        },
-      );
-    for (const { pod, reason: why } of result.refused)
-      await send(
-        client,
-        { kind: 'Pod', name: pod.name, namespace: pod.namespace, uid: pod.uid },
-        {
-          type: 'Warning',
-          reason: 'BEEvictionRefused',
-          message: `eviction refused (${why}); retried after the cool-down. ${reason}`,
-          component: agentComponent,
-          now,
-        },
-      );
-    await send(
-      client,
-      { kind: 'Node', name: nodeName },
-      {
-        type: 'Warning',
-        reason: eventReason,
-        message: `${reason}; evicted ${result.evicted.map(p => p.key).join(', ') || 'none'}${result.refused.length > 0 ? `; refused ${result.refused.map(r => r.pod.key).join(', ')}` : ''}`,
-        component: agentComponent,
-        now,
-      },
-    );
-  }
-}
-
-function describe(resource: Resource, pod: RankedVictim): string {
-  return resource === 'memory'
-    ? `working set ${pod.usage ?? 'unknown'} bytes, request ${pod.request} bytes, priority ${pod.priority ?? 0}`
-    : `CPU request ${pod.credit}m, priority ${pod.priority ?? 0}`;
 }
 
 interface CpuSampleTaken {
