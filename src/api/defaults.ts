@@ -120,6 +120,8 @@ export const evictionDefaults = {
   priorityThreshold: 6999,
   /** A BE condition stays True this long after the last sample that showed the pressure (kubelet: 5 min). */
   conditionTransitionSeconds: 300,
+  /** Taint the node while a BE condition is True: off (every non-BE workload would need the toleration). */
+  taint: false,
   memory: {
     enabled: false,
     thresholdPercent: 70,

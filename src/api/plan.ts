@@ -136,6 +136,10 @@ export const planEvictionSchema = z
       .max(2147483647)
       .describe('Pods above this priority are never evicted.'),
     conditionTransitionSeconds: z.int().min(0).max(3600),
+    taint: z
+      .boolean()
+      .optional()
+      .describe('Taint nodeqos.io/be-pressure:NoSchedule while a BE condition is True; absent: off.'),
     memory: z.object({
       enabled: z.boolean(),
       thresholdPercent: percent,

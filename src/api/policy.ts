@@ -393,6 +393,12 @@ export const evictionSchema = z
       .describe(
         `BEMemoryPressure / BECPUStarved stay True this long after the pressure was last seen (default ${evictionDefaults.conditionTransitionSeconds}).`,
       ),
+    taint: z
+      .boolean()
+      .optional()
+      .describe(
+        `While BEMemoryPressure or BECPUStarved is True, taint the node nodeqos.io/be-pressure:NoSchedule so the scheduler sends no more pods without the toleration; give it to every non-BE workload (default ${evictionDefaults.taint}).`,
+      ),
     memory: memoryEvictionSchema.optional(),
     cpu: cpuEvictionSchema.optional(),
   })

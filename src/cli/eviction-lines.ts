@@ -15,7 +15,7 @@ export function evictionSettingsLines(plan: NodeIsolationPlan): string[] {
     ? `on, satisfaction <= ${c.satisfactionLowerPercent}% with usage >= ${c.usageThresholdPercent}% for ${c.windowSeconds}s -> up to ${c.satisfactionUpperPercent}%, cool-down ${c.coolDownSeconds}s`
     : 'off';
   return [
-    `BE eviction: memory ${memory}; cpu ${cpu}; never above priority ${e.priorityThreshold}; conditions hold ${e.conditionTransitionSeconds}s`,
+    `BE eviction: memory ${memory}; cpu ${cpu}; never above priority ${e.priorityThreshold}; conditions hold ${e.conditionTransitionSeconds}s${e.taint === true ? '; taint nodeqos.io/be-pressure while they are True' : ''}`,
   ];
 }
 

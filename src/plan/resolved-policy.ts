@@ -134,6 +134,7 @@ function resolveEviction(spec: NonNullable<PolicySpec['eviction']>): PlanEvictio
   return {
     priorityThreshold: spec.priorityThreshold ?? d.priorityThreshold,
     conditionTransitionSeconds: spec.conditionTransitionSeconds ?? d.conditionTransitionSeconds,
+    taint: spec.taint ?? d.taint,
     memory: {
       enabled: memory.enabled,
       thresholdPercent: threshold,

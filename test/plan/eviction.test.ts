@@ -10,6 +10,7 @@ describe('planNode: eviction settings', () => {
     expect(plan.spec.eviction).toEqual({
       priorityThreshold: 6999,
       conditionTransitionSeconds: 300,
+      taint: false,
       memory: {
         enabled: false,
         thresholdPercent: 70,

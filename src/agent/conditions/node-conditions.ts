@@ -5,7 +5,12 @@ import type { Logger } from 'pino';
 import type { PlanEviction } from '../../api/plan.ts';
 import { errorMessage } from '../../kube/errors.ts';
 import type { EvictionState } from '../eviction/runner.ts';
-import { patchNodeConditions, readNodeConditions, type KubeRequester } from '../eviction/kube-calls.ts';
+import {
+  patchNodeConditions,
+  patchNodeTaints,
+  readNode,
+  type KubeRequester,
+} from '../eviction/kube-calls.ts';
 import type { PlanStatus } from '../runtime/plan-status.ts';
 import {
   agentConditionTypes,
@@ -39,6 +44,10 @@ function appliedCondition(status: PlanStatus | undefined): DesiredCondition {
           ? 'applied with errors (see the plan status)'
           : 'every pod applied',
   };
+}
+
+function isBePressureTaint(taint: { key: string; effect: string }): boolean {
+  return taint.key === bePressureTaint.key && taint.effect === bePressureTaint.effect;
 }
 
 function memoryCondition(settings: PlanEviction | undefined, active: boolean): DesiredCondition {
@@ -81,6 +90,9 @@ function cpuCondition(settings: PlanEviction | undefined, active: boolean): Desi
       };
 }
 
+/** The taint of `spec.eviction.taint`: pods without its toleration are not scheduled while BE is under pressure. */
+export const bePressureTaint = { key: 'nodeqos.io/be-pressure', effect: 'NoSchedule' } as const;
+
 export class NodeConditionsPublisher {
   readonly #client: KubeRequester;
   readonly #nodeName: string;
@@ -92,6 +104,8 @@ export class NodeConditionsPublisher {
   #lastPatchAt = 0;
   /** The last failure logged: a missing permission (403) is logged once, not every 10 s. */
   #lastError: string | undefined;
+  /** Whether the Node carries the BE pressure taint, as last read or written; undefined: not known. */
+  #tainted: boolean | undefined;
 
   constructor(options: { client: KubeRequester; nodeName: string; logger: Logger; heartbeatMs?: number }) {
     this.#client = options.client;
@@ -117,9 +131,14 @@ export class NodeConditionsPublisher {
   async publish(inputs: ConditionInputs, now: number): Promise<boolean> {
     const desired = this.desired(inputs, now);
     try {
-      this.#current ??= (await readNodeConditions(this.#client, this.#nodeName)).filter(c =>
-        (agentConditionTypes as readonly string[]).includes(c.type),
-      );
+      if (this.#current === undefined) {
+        const node = await readNode(this.#client, this.#nodeName);
+        this.#current = node.conditions.filter(c =>
+          (agentConditionTypes as readonly string[]).includes(c.type),
+        );
+        this.#tainted = node.taints.some(isBePressureTaint);
+      }
+      await this.#reconcileTaint(inputs, desired);
       const update = nextConditions(this.#current, desired, new Date(now).toISOString());
       if (!update.changed && now - this.#lastPatchAt < this.#heartbeatMs) return false;
       await patchNodeConditions(this.#client, this.#nodeName, update.conditions);
@@ -137,7 +156,30 @@ export class NodeConditionsPublisher {
       if (message !== this.#lastError) this.#logger.warn({ error: message }, 'node conditions not written');
       this.#lastError = message;
       this.#current = undefined;
+      this.#tainted = undefined;
       return false;
     }
+  }
+
+  /** Adds or removes the BE pressure taint (only that one) when the policy's switch and the conditions say so. */
+  async #reconcileTaint(inputs: ConditionInputs, desired: readonly DesiredCondition[]): Promise<void> {
+    const pressured = desired.some(
+      c => (c.type === 'BEMemoryPressure' || c.type === 'BECPUStarved') && c.status === 'True',
+    );
+    const want = inputs.settings?.taint === true && pressured;
+    if (want === this.#tainted) return;
+    const node = await readNode(this.#client, this.#nodeName);
+    const others = node.taints.filter(t => !isBePressureTaint(t));
+    await patchNodeTaints(
+      this.#client,
+      this.#nodeName,
+      want ? [...others, { ...bePressureTaint }] : others,
+      node.resourceVersion,
+    );
+    this.#tainted = want;
+    this.#logger.info(
+      { taint: `${bePressureTaint.key}:${bePressureTaint.effect}`, present: want },
+      'node taint changed',
+    );
   }
 }

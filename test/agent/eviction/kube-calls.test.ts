@@ -8,7 +8,7 @@ import { EvictionCoolDown } from '../../../src/agent/eviction/cool-down.ts';
 import {
   evictPod,
   patchNodeConditions,
-  readNodeConditions,
+  readNode,
   recordEvent,
 } from '../../../src/agent/eviction/kube-calls.ts';
 import {
@@ -214,7 +214,7 @@ describe('Events and node conditions', () => {
       lastHeartbeatTime: '2026-01-01T00:00:00Z',
     };
     await patchNodeConditions(client, 'n1', [condition]);
-    const conditions = await readNodeConditions(client, 'n1');
+    const { conditions } = await readNode(client, 'n1');
     expect(conditions.map(c => [c.type, c.status])).toEqual([
       ['Ready', 'True'],
       ['BEMemoryPressure', 'True'],
@@ -288,5 +288,42 @@ describe('NodeConditionsPublisher', () => {
     // Unchanged: only the heartbeat writes.
     expect(await publisher.publish(inputs(false), 200_000)).toBe(false);
     expect(await publisher.publish(inputs(false), 360_001)).toBe(true);
+  });
+
+  it('with spec.eviction.taint, taints the node while under pressure and removes only its own taint after', async () => {
+    const other = { key: 'example.com/gpu', value: 'true', effect: 'NoSchedule' };
+    server.store.create('nodes', {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: 'n1' },
+      spec: { taints: [other] },
+      status: { conditions: [] },
+    });
+    const publisher = new NodeConditionsPublisher({
+      client,
+      nodeName: 'n1',
+      logger: pino({ level: 'silent' }),
+    });
+    const taints = async (): Promise<unknown> => (await readNode(client, 'n1')).taints;
+    const withTaint = { ...settings, taint: true };
+    await publisher.publish({ planStatus: undefined, eviction: memory(false), settings: withTaint }, 0);
+    expect(await taints()).toEqual([other]);
+    await publisher.publish({ planStatus: undefined, eviction: memory(true), settings: withTaint }, 1000);
+    expect(await taints()).toEqual([other, { key: 'nodeqos.io/be-pressure', effect: 'NoSchedule' }]);
+    // Held through the transition period, removed after it; the other taint stays.
+    await publisher.publish({ planStatus: undefined, eviction: memory(false), settings: withTaint }, 61_000);
+    expect(await taints()).toHaveLength(2);
+    await publisher.publish({ planStatus: undefined, eviction: memory(false), settings: withTaint }, 61_001);
+    expect(await taints()).toEqual([other]);
+    // The switch off removes it even under pressure; a fresh agent finds a leftover taint and removes it too.
+    await publisher.publish({ planStatus: undefined, eviction: memory(true), settings: withTaint }, 62_000);
+    expect(await taints()).toHaveLength(2);
+    const restarted = new NodeConditionsPublisher({
+      client,
+      nodeName: 'n1',
+      logger: pino({ level: 'silent' }),
+    });
+    await restarted.publish({ planStatus: undefined, eviction: memory(true), settings }, 63_000);
+    expect(await taints()).toEqual([other]);
   });
 });

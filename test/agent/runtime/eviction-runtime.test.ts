@@ -1,7 +1,7 @@
 // The agent runtime with BE eviction on, against a simulated node and each API server (embedded, and a real
 // kube-apiserver when Go is present): the plan turns memory eviction on, the node's working set is over the
 // threshold, and the runtime evicts the two largest BE pods (not the third, not the LS pod), records the round in
-// the plan status and sets its Node conditions next to the ones already there.
+// the plan status, sets its Node conditions next to the ones already there, and (spec.eviction.taint) the taint.
 import { mkdtempSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -68,7 +68,7 @@ describe.each(apiServers)('AgentRuntime BE eviction ($name API server)', backend
     runtime = undefined;
   });
 
-  it('evicts the two largest BE pods, records the round and sets the node conditions', async () => {
+  it('evicts the two largest BE pods, records the round, sets the node conditions and the taint', async () => {
     await addPod('be-big', 'BE', 300 * Mi);
     await addPod('be-mid', 'BE', 200 * Mi);
     await addPod('be-small', 'BE', 100 * Mi);
@@ -84,6 +84,7 @@ describe.each(apiServers)('AgentRuntime BE eviction ($name API server)', backend
       policy: policy({
         eviction: {
           conditionTransitionSeconds: 60,
+          taint: true,
           memory: { enabled: true, thresholdPercent: 50, lowerPercent: 48, coolDownSeconds: 600 },
         },
       }),
@@ -151,6 +152,9 @@ describe.each(apiServers)('AgentRuntime BE eviction ($name API server)', backend
       status: 'True',
       reason: 'Applied',
     });
+    const node = await http.request<{ spec?: { taints?: unknown[] } }>('GET', '/api/v1/nodes/n1');
+    // Added next to the taints already there (a real server gives a new Node node.kubernetes.io/not-ready).
+    expect(node.spec?.taints).toContainEqual({ key: 'nodeqos.io/be-pressure', effect: 'NoSchedule' });
     expect(conditions.find(c => c.type === 'BECPUStarved')).toMatchObject({
       status: 'False',
       reason: 'EvictionOff',
