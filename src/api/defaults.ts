@@ -108,3 +108,35 @@ export const suppressDefaults = {
 } as const;
 
 export const burstDefaults = { enabled: false, burstPercent: 50 } as const;
+
+/**
+ * BE eviction (docs/decisions/0140-be-eviction-defaults.md). Both switches are off: evicting is the one action
+ * nodeqos takes that a pod's owner sees, so a cluster opts in per policy. The numbers are Koordinator's where it
+ * has them (memory 70 / threshold - 2, CPU satisfaction 60 / 80, usage 90 %, CPU cool-down 20 s); the rest are
+ * ours and explained there.
+ */
+export const evictionDefaults = {
+  /** Pods whose spec.priority is above this are never evicted (koord-prod starts at 9000, koord-mid at 7000). */
+  priorityThreshold: 6999,
+  /** A BE condition stays True this long after the last sample that showed the pressure (kubelet: 5 min). */
+  conditionTransitionSeconds: 300,
+  /** Taint the node while a BE condition is True: off (every non-BE workload would need the toleration). */
+  taint: false,
+  memory: {
+    enabled: false,
+    thresholdPercent: 70,
+    /** Absent: thresholdPercent - 2. */
+    lowerPercentBelowThreshold: 2,
+    minReclaim: '0',
+    coolDownSeconds: 30,
+    intervalSeconds: 1,
+  },
+  cpu: {
+    enabled: false,
+    satisfactionLowerPercent: 60,
+    satisfactionUpperPercent: 80,
+    usageThresholdPercent: 90,
+    windowSeconds: 60,
+    coolDownSeconds: 20,
+  },
+} as const;

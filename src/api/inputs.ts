@@ -22,6 +22,8 @@ export const podSchema = z.object({
   }),
   spec: z.object({
     nodeName: z.string().max(253).optional(),
+    // The eviction ranking reads it (the API server fills it from the PriorityClass; absent counts as 0).
+    priority: z.int().min(-2147483648).max(2147483647).optional(),
     containers: z.array(containerSchema).max(256),
     initContainers: z
       .array(containerSchema.extend({ restartPolicy: z.string().max(32).optional() }))

@@ -126,6 +126,41 @@ export const planCpuSuppressSchema = z.object({
     .describe('The quota at evaluatedPressure (from `nodeqos plan --pressure`).'),
 });
 
+const percent = z.int().min(0).max(100);
+
+export const planEvictionSchema = z
+  .object({
+    priorityThreshold: z
+      .int()
+      .min(-2147483648)
+      .max(2147483647)
+      .describe('Pods above this priority are never evicted.'),
+    conditionTransitionSeconds: z.int().min(0).max(3600),
+    taint: z
+      .boolean()
+      .optional()
+      .describe('Taint nodeqos.io/be-pressure:NoSchedule while a BE condition is True; absent: off.'),
+    memory: z.object({
+      enabled: z.boolean(),
+      thresholdPercent: percent,
+      lowerPercent: percent,
+      minReclaimBytes: z.int().min(0).max(Number.MAX_SAFE_INTEGER),
+      coolDownSeconds: z.int().min(1).max(3600),
+      intervalSeconds: z.int().min(1).max(60),
+    }),
+    cpu: z.object({
+      enabled: z.boolean(),
+      satisfactionLowerPercent: percent,
+      satisfactionUpperPercent: percent,
+      usageThresholdPercent: percent,
+      windowSeconds: z.int().min(10).max(3600),
+      coolDownSeconds: z.int().min(1).max(3600),
+    }),
+  })
+  .describe('BE eviction settings, every default filled in.');
+
+export type PlanEviction = z.infer<typeof planEvictionSchema>;
+
 export const planWarningSchema = z.object({
   pod: z.string().max(320).optional().describe('namespace/name of the pod concerned, if any.'),
   message: z.string().max(1024),
@@ -139,6 +174,9 @@ export const planSpecSchema = z.object({
   podCount: z.int().min(0).describe('Number of pods in the plan (for kubectl get).'),
   cpuSuppress: planCpuSuppressSchema,
   cpuBurst: z.object({ enabled: z.boolean(), burstPercent: z.int().min(0).max(100) }),
+  eviction: planEvictionSchema
+    .optional()
+    .describe('BE eviction; absent (plans of older controllers): no eviction.'),
   pools: z.object({
     ls: cpuList.describe('CPUs of the LS pool: all - exclusive - reserved - system CPUs.'),
     be: cpuList.describe('CPUs of the BE pool: all - exclusive.'),
@@ -185,6 +223,27 @@ export const planSpecSchema = z.object({
 
 export type PlanSpec = z.infer<typeof planSpecSchema>;
 
+export const evictionRoundSchema = z
+  .object({
+    time: z.string().max(64),
+    resource: z.enum(['memory', 'cpu']),
+    reason: z.string().max(1024).describe('The signal against its threshold, in words.'),
+    observedPercent: z.number().min(0).max(1000),
+    thresholdPercent: z.number().min(0).max(100),
+    target: z.int().min(0).describe('What the round set out to release: bytes (memory) or millicores (cpu).'),
+    evicted: z
+      .array(z.string().max(320))
+      .max(64)
+      .describe('namespace/name of each pod the API server let go.'),
+    refused: z
+      .array(z.object({ pod: z.string().max(320), reason: z.string().max(1024) }))
+      .max(64)
+      .describe('Pods the API server refused to evict (a PodDisruptionBudget), retried after the cool-down.'),
+  })
+  .describe('The last round in which the agent tried to evict a BE pod.');
+
+export type EvictionRound = z.infer<typeof evictionRoundSchema>;
+
 export const planStatusSchema = z.object({
   appliedGeneration: z.int().min(0).optional().describe('The plan generation the agent last applied.'),
   conditions: conditionsSchema.optional().describe('Applied and Degraded.'),
@@ -198,6 +257,13 @@ export const planStatusSchema = z.object({
     .optional(),
   unsupported: z.array(z.string().max(256)).max(64).optional().describe('Knobs the node cannot enforce.'),
   lastAppliedTime: z.string().max(64).optional(),
+  memoryWorkingSetPercent: z
+    .number()
+    .min(0)
+    .max(1000)
+    .optional()
+    .describe('Last sampled node working set, percent of node memory (when memory eviction is on).'),
+  lastEvictionRound: evictionRoundSchema.optional(),
 });
 
 export const planSchema = z.object({

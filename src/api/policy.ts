@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { bandwidthRegex, bandwidthToBits, cpuToMilli, memoryToBytes, quantityRegex } from './quantity.ts';
 import { cpuListRegex, parseCpuList } from './cpulist.ts';
-import { classDefaults, suppressDefaults, burstDefaults } from './defaults.ts';
+import { classDefaults, suppressDefaults, burstDefaults, evictionDefaults } from './defaults.ts';
 import { apiVersion, cpusetPolicies, qosClasses, type QoSClass } from './group.ts';
 import { conditionsSchema, labelSelectorSchema, objectMetaSchema } from './meta.ts';
 import { withRules } from './rules.ts';
@@ -251,6 +251,159 @@ function isStrictlyAscending(values: readonly number[]): boolean {
   return values.every((value, index) => index === 0 || value > (values[index - 1] ?? -Infinity));
 }
 
+const evictionMemoryDefaults = evictionDefaults.memory;
+const evictionCpuDefaults = evictionDefaults.cpu;
+
+export const memoryEvictionSchema = withRules(
+  z.object({
+    enabled: z
+      .boolean()
+      .optional()
+      .describe(
+        `Evict BE pods when node memory passes thresholdPercent (default ${evictionMemoryDefaults.enabled}).`,
+      ),
+    thresholdPercent: z
+      .int()
+      .min(1)
+      .max(99)
+      .optional()
+      .describe(
+        `Node working set (usage - inactive file) as a percent of node memory that starts a round (default ${evictionMemoryDefaults.thresholdPercent}).`,
+      ),
+    lowerPercent: z
+      .int()
+      .min(0)
+      .max(98)
+      .optional()
+      .describe(
+        `A round evicts until the working set is expected below this percent (default thresholdPercent - ${evictionMemoryDefaults.lowerPercentBelowThreshold}).`,
+      ),
+    minReclaim: z
+      .string()
+      .regex(quantityRegex, 'must be a quantity such as 256Mi')
+      .refine(...convertible(memoryToBytes, 'must be a non-negative memory quantity below 2^53 bytes'))
+      .optional()
+      .describe(
+        `A round releases at least this much memory, whatever the lower bound asks (default ${evictionMemoryDefaults.minReclaim}).`,
+      ),
+    coolDownSeconds: z
+      .int()
+      .min(1)
+      .max(3600)
+      .optional()
+      .describe(
+        `No new round, and no retry of a pod a PodDisruptionBudget protected, until this long after the last eviction (default ${evictionMemoryDefaults.coolDownSeconds}).`,
+      ),
+    intervalSeconds: z
+      .int()
+      .min(1)
+      .max(60)
+      .optional()
+      .describe(
+        `How often the agent samples node memory (default ${evictionMemoryDefaults.intervalSeconds}).`,
+      ),
+  }),
+  [
+    {
+      rule: `(has(self.lowerPercent) ? self.lowerPercent : (has(self.thresholdPercent) ? self.thresholdPercent : ${evictionMemoryDefaults.thresholdPercent}) - ${evictionMemoryDefaults.lowerPercentBelowThreshold}) < (has(self.thresholdPercent) ? self.thresholdPercent : ${evictionMemoryDefaults.thresholdPercent})`,
+      message: `lowerPercent must be below thresholdPercent (default ${evictionMemoryDefaults.thresholdPercent})`,
+      fieldPath: '.lowerPercent',
+      holds: self => {
+        const threshold = self.thresholdPercent ?? evictionMemoryDefaults.thresholdPercent;
+        return (
+          (self.lowerPercent ?? threshold - evictionMemoryDefaults.lowerPercentBelowThreshold) < threshold
+        );
+      },
+    },
+  ],
+).describe('BE memory eviction, ahead of kubelet: only BE pods, through the Eviction API.');
+
+export const cpuEvictionSchema = withRules(
+  z.object({
+    enabled: z
+      .boolean()
+      .optional()
+      .describe(`Evict BE pods the BE tier starves of CPU (default ${evictionCpuDefaults.enabled}).`),
+    satisfactionLowerPercent: z
+      .int()
+      .min(1)
+      .max(60)
+      .optional()
+      .describe(
+        `Satisfaction = BE tier real limit / sum of BE CPU requests; at or below this over the window, BE is starved (default ${evictionCpuDefaults.satisfactionLowerPercent}).`,
+      ),
+    satisfactionUpperPercent: z
+      .int()
+      .min(1)
+      .max(99)
+      .optional()
+      .describe(
+        `A round evicts requests until satisfaction would reach this (default ${evictionCpuDefaults.satisfactionUpperPercent}).`,
+      ),
+    usageThresholdPercent: z
+      .int()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe(
+        `BE pods want more only when their usage is at least this percent of the real limit (default ${evictionCpuDefaults.usageThresholdPercent}).`,
+      ),
+    windowSeconds: z
+      .int()
+      .min(10)
+      .max(3600)
+      .optional()
+      .describe(
+        `Starvation must hold, on average and in the last sample, over this window (default ${evictionCpuDefaults.windowSeconds}).`,
+      ),
+    coolDownSeconds: z
+      .int()
+      .min(1)
+      .max(3600)
+      .optional()
+      .describe(`Time between CPU eviction rounds (default ${evictionCpuDefaults.coolDownSeconds}).`),
+  }),
+  [
+    {
+      rule: `(has(self.satisfactionLowerPercent) ? self.satisfactionLowerPercent : ${evictionCpuDefaults.satisfactionLowerPercent}) < (has(self.satisfactionUpperPercent) ? self.satisfactionUpperPercent : ${evictionCpuDefaults.satisfactionUpperPercent})`,
+      message: `satisfactionLowerPercent must be below satisfactionUpperPercent (defaults ${evictionCpuDefaults.satisfactionLowerPercent} and ${evictionCpuDefaults.satisfactionUpperPercent})`,
+      fieldPath: '.satisfactionUpperPercent',
+      holds: self =>
+        (self.satisfactionLowerPercent ?? evictionCpuDefaults.satisfactionLowerPercent) <
+        (self.satisfactionUpperPercent ?? evictionCpuDefaults.satisfactionUpperPercent),
+    },
+  ],
+).describe('BE CPU-starvation eviction: the BE tier held near its floor while BE pods want more.');
+
+export const evictionSchema = z
+  .object({
+    priorityThreshold: z
+      .int()
+      .min(-2147483648)
+      .max(2147483647)
+      .optional()
+      .describe(
+        `Pods whose spec.priority is above this are never evicted (default ${evictionDefaults.priorityThreshold}).`,
+      ),
+    conditionTransitionSeconds: z
+      .int()
+      .min(0)
+      .max(3600)
+      .optional()
+      .describe(
+        `BEMemoryPressure / BECPUStarved stay True this long after the pressure was last seen (default ${evictionDefaults.conditionTransitionSeconds}).`,
+      ),
+    taint: z
+      .boolean()
+      .optional()
+      .describe(
+        `While BEMemoryPressure or BECPUStarved is True, taint the node nodeqos.io/be-pressure:NoSchedule so the scheduler sends no more pods without the toleration; give it to every non-BE workload (default ${evictionDefaults.taint}).`,
+      ),
+    memory: memoryEvictionSchema.optional(),
+    cpu: cpuEvictionSchema.optional(),
+  })
+  .describe('Evicting BE pods before kubelet evicts by its own rules (docs/agent.md, "BE eviction").');
+
 export const policySpecSchema = z
   .object({
     nodeSelector: labelSelectorSchema.optional(),
@@ -289,6 +442,7 @@ export const policySpecSchema = z
       })
       .optional()
       .describe('CPU burst (cpu.cfs_burst_us / cpu.max.burst) for LS pods with a CPU limit.'),
+    eviction: evictionSchema.optional(),
     systemReserved: z
       .object({
         cpu: z

@@ -1,5 +1,6 @@
 // The plan as a table for people (`nodeqos plan -o table`).
 import type { NodeIsolationPlan } from '../api/plan.ts';
+import { evictionSettingsLines, lastEvictionLines } from './eviction-lines.ts';
 import { formatBytes } from './format-bytes.ts';
 
 export function renderTable(rows: readonly (readonly string[])[]): string {
@@ -29,6 +30,8 @@ export function renderPlanTable(plan: NodeIsolationPlan): string {
         ? ''
         : `, at pressure ${sup.evaluatedPressure ?? ''}: ${sup.quotaAtPressure} us`) +
       `, cpu.idle ${sup.beIdle === true ? 'on' : 'off'}`,
+    ...evictionSettingsLines(plan),
+    ...lastEvictionLines(plan),
     '',
   ];
   const rows = [

@@ -18,9 +18,25 @@ function resourceEntries(type: ResourceType): JsonObject[] {
   };
   if (type.shortNames.length > 0) main.shortNames = [...type.shortNames];
   if (type.categories.length > 0) main.categories = [...type.categories];
-  if (!type.statusSubresource) return [main];
+  // pods/eviction: the Eviction API (policy/v1 Eviction, create only), as a real server lists it.
+  const eviction: JsonObject[] =
+    type.key === 'pods'
+      ? [
+          {
+            name: 'pods/eviction',
+            singularName: '',
+            namespaced: true,
+            group: 'policy',
+            version: 'v1',
+            kind: 'Eviction',
+            verbs: ['create'],
+          },
+        ]
+      : [];
+  if (!type.statusSubresource) return [main, ...eviction];
   return [
     main,
+    ...eviction,
     {
       name: `${type.plural}/status`,
       singularName: '',

@@ -10,6 +10,7 @@ import {
   versionInfo,
 } from './discovery.ts';
 import type { RequestInfo, Verb } from './faults.ts';
+import { handleEviction } from './handlers/eviction.ts';
 import { handlePatch } from './handlers/patch.ts';
 import { handleGet, handleList, selectionOf, type ReadFormat } from './handlers/read.ts';
 import { tableRequest } from './table.ts';
@@ -48,6 +49,11 @@ function methodVerb(method: string, item: boolean, query: URLSearchParams): Verb
 
 /** The verb of a resource request; methods a target does not allow are a 405. */
 function resourceVerb(method: string, target: ResourceTarget, query: URLSearchParams): Verb {
+  // pods/eviction takes one verb: create (POST on the item's subresource).
+  if (target.subresource === 'eviction') {
+    if (method === 'POST') return 'create';
+    throw methodNotAllowed(method, `${target.type.key}/eviction`);
+  }
   const verb = methodVerb(method, target.name !== undefined, query);
   const onSubresource = target.subresource !== undefined;
   if (verb === undefined || (onSubresource && (verb === 'delete' || verb === 'create'))) {
@@ -151,6 +157,8 @@ async function write(
   const params = writeParams(query, req);
   switch (verb) {
     case 'create':
+      if (target.subresource === 'eviction')
+        return handleEviction(ctx, target, await objectBody(req), params);
       return handleCreate(ctx, target, await objectBody(req), params);
     case 'update':
       return handleUpdate(ctx, target, await objectBody(req), params);

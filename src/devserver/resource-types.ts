@@ -134,6 +134,15 @@ export function builtinResourceTypes(): ResourceType[] {
       shortNames: ['ev'],
     }),
     builtin({
+      group: 'policy',
+      version: 'v1',
+      plural: 'poddisruptionbudgets',
+      kind: 'PodDisruptionBudget',
+      namespaced: true,
+      shortNames: ['pdb'],
+      status: true,
+    }),
+    builtin({
       group: 'coordination.k8s.io',
       version: 'v1',
       plural: 'leases',

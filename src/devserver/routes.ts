@@ -9,7 +9,7 @@ export interface ResourceTarget {
   readonly namespace: string | undefined;
   /** Undefined for collection requests. */
   readonly name: string | undefined;
-  readonly subresource: 'status' | undefined;
+  readonly subresource: 'status' | 'eviction' | undefined;
 }
 
 export type Route =
@@ -52,7 +52,9 @@ function checkParts(type: ResourceType, parts: Parts): void {
     (parts.namespace !== undefined && !type.namespaced) ||
     (parts.namespace === undefined && type.namespaced && parts.name !== undefined);
   const badSubresource =
-    parts.subresource !== undefined && (parts.subresource !== 'status' || !type.statusSubresource);
+    parts.subresource !== undefined &&
+    !(parts.subresource === 'status' && type.statusSubresource) &&
+    !(parts.subresource === 'eviction' && type.key === 'pods');
   if (parts.extra || misplaced || badSubresource) throw routeNotFound();
 }
 
@@ -66,7 +68,8 @@ function resourceRoute(
   const type = parts.plural === undefined ? undefined : registry.find(group, version, parts.plural);
   if (type === undefined) throw routeNotFound();
   checkParts(type, parts);
-  const subresource = parts.subresource === undefined ? undefined : 'status';
+  const subresource =
+    parts.subresource === undefined ? undefined : parts.subresource === 'eviction' ? 'eviction' : 'status';
   return { kind: 'resource', target: { type, namespace: parts.namespace, name: parts.name, subresource } };
 }
 

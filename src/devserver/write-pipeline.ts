@@ -54,7 +54,7 @@ export function time(now: () => Date): string {
 }
 
 /** What a write to the main resource or to /status may change. */
-export function writeScope(type: ResourceType, subresource: 'status' | undefined): FieldScope {
+export function writeScope(type: ResourceType, subresource: 'status' | 'eviction' | undefined): FieldScope {
   if (subresource === 'status') return 'status';
   return type.statusSubresource ? 'main' : 'all';
 }

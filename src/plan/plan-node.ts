@@ -347,6 +347,7 @@ export function planNodeWithNotes(input: PlanInput): {
     podCount: planPods.length,
     cpuSuppress,
     cpuBurst: { ...policy.burst },
+    eviction: structuredClone(policy.eviction),
     pools: { ...cpusets.poolText },
     classDefaults: classDefaultsOf(policy),
     net: {

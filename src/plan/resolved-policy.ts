@@ -1,8 +1,15 @@
 // A policy with every default filled in: the only form the rest of the planner reads.
-import { burstDefaults, classDefaults, suppressDefaults, type ClassDefaults } from '../api/defaults.ts';
+import {
+  burstDefaults,
+  classDefaults,
+  evictionDefaults,
+  suppressDefaults,
+  type ClassDefaults,
+} from '../api/defaults.ts';
 import { qosClasses, type QoSClass } from '../api/group.ts';
 import type { ClassSpec, NodeQoSPolicy, PolicySpec } from '../api/policy.ts';
-import { bandwidthToBits } from '../api/quantity.ts';
+import type { PlanEviction } from '../api/plan.ts';
+import { bandwidthToBits, memoryToBytes } from '../api/quantity.ts';
 
 /** The class table row with the policy's values in, fixed shares as null when none, bandwidths in bits/s. */
 export interface ResolvedClass extends Omit<ClassDefaults, 'fixedShares' | 'netRate' | 'netCeil'> {
@@ -35,6 +42,8 @@ export interface ResolvedPolicy {
   readonly suppress: ResolvedSuppress;
   readonly burst: { readonly enabled: boolean; readonly burstPercent: number };
   readonly systemReserved: PolicySpec['systemReserved'];
+  /** Exactly the plan's eviction block: nothing about it depends on the node. */
+  readonly eviction: PlanEviction;
 }
 
 function optionalBits(text: string | undefined): number | null {
@@ -114,5 +123,26 @@ export function resolvePolicy(policy: NodeQoSPolicy): ResolvedPolicy {
     suppress: { ...suppressDefaults, ...definedOnly(spec.cpuSuppress ?? {}) },
     burst: { ...burstDefaults, ...definedOnly(spec.cpuBurst ?? {}) },
     systemReserved: spec.systemReserved,
+    eviction: resolveEviction(spec.eviction ?? {}),
+  };
+}
+
+function resolveEviction(spec: NonNullable<PolicySpec['eviction']>): PlanEviction {
+  const d = evictionDefaults;
+  const memory = { ...d.memory, ...definedOnly(spec.memory ?? {}) };
+  const threshold = memory.thresholdPercent;
+  return {
+    priorityThreshold: spec.priorityThreshold ?? d.priorityThreshold,
+    conditionTransitionSeconds: spec.conditionTransitionSeconds ?? d.conditionTransitionSeconds,
+    taint: spec.taint ?? d.taint,
+    memory: {
+      enabled: memory.enabled,
+      thresholdPercent: threshold,
+      lowerPercent: spec.memory?.lowerPercent ?? Math.max(0, threshold - d.memory.lowerPercentBelowThreshold),
+      minReclaimBytes: memoryToBytes(memory.minReclaim),
+      coolDownSeconds: memory.coolDownSeconds,
+      intervalSeconds: memory.intervalSeconds,
+    },
+    cpu: { ...d.cpu, ...definedOnly(spec.cpu ?? {}) },
   };
 }

@@ -21,8 +21,23 @@ const requirement = fc.record({
   operator: fc.constantFrom('In', 'NotIn', 'Exists', 'DoesNotExist'),
   values: fc.option(fc.array(fc.constantFrom('a', 'b'), { maxLength: 2 }), { nil: undefined }),
 });
+const pct = fc.integer({ min: 1, max: 98 });
+const eviction = fc.record(
+  {
+    memory: fc.record({ thresholdPercent: pct, lowerPercent: pct }, { requiredKeys: [] }),
+    cpu: fc.record(
+      {
+        satisfactionLowerPercent: fc.integer({ min: 1, max: 60 }),
+        satisfactionUpperPercent: fc.integer({ min: 1, max: 99 }),
+      },
+      { requiredKeys: [] },
+    ),
+  },
+  { requiredKeys: [] },
+);
 const spec = fc.record(
   {
+    eviction,
     classes: fc.record({ LS: fc.record({ memory }), BE: fc.record({ memory }) }, { requiredKeys: [] }),
     cpuSuppress: fc.record({ curve }),
     nodeSelector: fc.record({ matchExpressions: fc.array(requirement, { maxLength: 2 }) }),

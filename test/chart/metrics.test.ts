@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { describe, expect, test } from 'vitest';
 import { ExecutorMetrics } from '../../src/agent/executor/metrics.ts';
+import { createEvictionMetrics } from '../../src/agent/eviction/metrics.ts';
 import { createSuppressMetrics } from '../../src/agent/suppress/metrics.ts';
 import { controllerMetrics } from '../../src/controller/metrics.ts';
 import { chartDir, repoRoot } from './helm.ts';
@@ -49,6 +50,7 @@ const scrapeLabels: Record<MetricDoc['component'], Set<string>> = {
 async function registeredMetrics(): Promise<MetricDoc[]> {
   const agent = new Registry();
   createSuppressMetrics(agent);
+  createEvictionMetrics(agent);
   new ExecutorMetrics(agent);
   const controller = controllerMetrics().registry;
   const out: MetricDoc[] = [];

@@ -38,6 +38,46 @@ describe('nodeqos plan', () => {
     );
   });
 
+  it('shows the eviction settings, and the last round the agent reported when the previous plan has a status', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nodeqos-cli-'));
+    writeFileSync(
+      join(dir, 'p.yaml'),
+      'apiVersion: nodeqos.io/v1alpha1\nkind: NodeQoSPolicy\nmetadata: {name: evict-be}\nspec:\n  eviction: {memory: {enabled: true, thresholdPercent: 80}}\n',
+    );
+    const args = ['plan', '--policy', join(dir, 'p.yaml'), '--node', 'examples/node.yaml'];
+    const plain = runCli([...args, '-o', 'table']);
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toMatch(
+      /^BE eviction: memory on, working set >= 80% -> down to 78%, min reclaim 0, cool-down 30s; cpu off; never above priority 6999; conditions hold 300s$/m,
+    );
+    expect(plain.stdout).not.toContain('last eviction round');
+    const previous = planSchema.parse(JSON.parse(runCli([...args, '-o', 'json']).stdout));
+    const reported = {
+      ...previous,
+      status: {
+        memoryWorkingSetPercent: 81.5,
+        lastEvictionRound: {
+          time: '2026-12-04T10:00:00.000Z',
+          resource: 'memory',
+          reason: 'node memory working set 81.5% >= threshold 80%',
+          observedPercent: 81.5,
+          thresholdPercent: 80,
+          target: 1024,
+          evicted: ['batch/spark-exec-1'],
+          refused: [],
+        },
+      },
+    };
+    writeFileSync(join(dir, 'previous.json'), JSON.stringify(reported));
+    const table = runCli([...args, '--previous', join(dir, 'previous.json'), '-o', 'table']);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toContain(
+      'last eviction round: node working set 81.5%; 2026-12-04T10:00:00.000Z memory: evicted batch/spark-exec-1',
+    );
+    const json = runCli([...args, '--previous', join(dir, 'previous.json'), '-o', 'json']);
+    expect(planSchema.parse(JSON.parse(json.stdout)).status).toBeUndefined();
+  });
+
   it('carries spec.cpuSuppress.beIdle into the plan and the table (off by default)', () => {
     const byDefault = runCli([...planArgs, '-o', 'table']);
     expect(byDefault.stdout).toMatch(/^BE tier: base .*, cpu\.idle off$/m);

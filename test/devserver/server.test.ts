@@ -97,7 +97,12 @@ describe('discovery', () => {
     const api = (await (await fetch(`${server.url}/api`)).json()) as { versions: string[] };
     expect(api.versions).toEqual(['v1']);
     const apis = (await (await fetch(`${server.url}/apis`)).json()) as { groups: { name: string }[] };
-    expect(apis.groups.map(g => g.name)).toEqual(['events.k8s.io', 'coordination.k8s.io', 'nodeqos.io']);
+    expect(apis.groups.map(g => g.name)).toEqual([
+      'events.k8s.io',
+      'policy',
+      'coordination.k8s.io',
+      'nodeqos.io',
+    ]);
     const version = (await (await fetch(`${server.url}/version`)).json()) as { gitVersion: string };
     expect(version.gitVersion).toContain('devserver');
     expect(await (await fetch(`${server.url}/healthz`)).text()).toBe('ok');
@@ -105,13 +110,22 @@ describe('discovery', () => {
       preferredVersion: { groupVersion: string };
     };
     expect(group.preferredVersion.groupVersion).toBe('nodeqos.io/v1alpha1');
-    const core = (await (await fetch(`${server.url}/api/v1`)).json()) as { resources: { name: string }[] };
+    const core = (await (await fetch(`${server.url}/api/v1`)).json()) as {
+      resources: { name: string; group?: string; version?: string; kind: string; verbs: string[] }[];
+    };
+    expect(core.resources.find(r => r.name === 'pods/eviction')).toMatchObject({
+      group: 'policy',
+      version: 'v1',
+      kind: 'Eviction',
+      verbs: ['create'],
+    });
     expect(core.resources.map(r => r.name)).toEqual([
       'namespaces',
       'namespaces/status',
       'nodes',
       'nodes/status',
       'pods',
+      'pods/eviction',
       'pods/status',
       'events',
     ]);

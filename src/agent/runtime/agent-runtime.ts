@@ -21,6 +21,11 @@ import type { CgroupWatcherOptions } from '../watch/cgroup-watcher.ts';
 import { CgroupTrigger } from './cgroup-trigger.ts';
 import { runtimeInformers } from './informers.ts';
 import { applyNetwork } from './network.ts';
+import { layoutFor } from '../discovery/cgroup-mode.ts';
+import { nodeFs, type AgentFs } from '../fs.ts';
+import { NodeConditionsPublisher } from '../conditions/node-conditions.ts';
+import type { KubeRequester } from '../eviction/kube-calls.ts';
+import { EvictionRunner, type NodeMemorySource } from '../eviction/runner.ts';
 
 export type { RuntimeHealth };
 
@@ -36,6 +41,18 @@ export interface AgentRuntimeOptions {
     readonly planSource: InformerSource<CachedPlan | InvalidPlan>;
     readonly podSource: InformerSource<CachedPod>;
     readonly writeStatus: (status: PlanStatus) => Promise<void>;
+  };
+  /**
+   * BE eviction and the Node's conditions (needs kube): the client for the Eviction API, Events and nodes/status.
+   * nodeMemory overrides the signal (tests point it at their own cgroup).
+   */
+  readonly eviction?: {
+    readonly client: KubeRequester;
+    readonly procRoot?: string | undefined;
+    readonly fs?: AgentFs | undefined;
+    readonly nodeMemory?: NodeMemorySource | undefined;
+    /** How often the Node's conditions are re-evaluated (default 10 s, kubelet's status period). */
+    readonly conditionsIntervalMs?: number | undefined;
   };
   /** Re-apply period: new processes get their oom_score_adj, drifted values are rewritten (default 10 s). */
   readonly resyncMs?: number;
@@ -68,6 +85,9 @@ export class AgentRuntime {
   private resyncTimer: NodeJS.Timeout | undefined;
   private podsChanged: NodeJS.Timeout | undefined;
   private cgroups: CgroupTrigger | undefined;
+  private readonly eviction: EvictionRunner | undefined;
+  private readonly conditions: NodeConditionsPublisher | undefined;
+  private conditionsTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   /** When the last queued step completed without throwing; the liveness probe's clock. */
   private readonly steps: StepClock;
@@ -105,6 +125,53 @@ export class AgentRuntime {
       this.plans = informers.plans;
       this.pods = informers.pods;
     }
+    const eviction = options.eviction;
+    if (eviction) {
+      const pods = this.pods;
+      this.eviction = new EvictionRunner({
+        nodeName: options.agent.nodeName,
+        client: eviction.client,
+        fs: eviction.fs ?? nodeFs,
+        layout: layoutFor(options.agent.mode),
+        procRoot: eviction.procRoot ?? '/proc',
+        pods: () => pods?.list() ?? [],
+        beQuotaUs: () => this.suppress.state()?.quotaUs,
+        logger: options.logger,
+        registry: options.registry,
+        nodeMemory: eviction.nodeMemory,
+        onRound: () => {
+          this.enqueue(() => this.writeStatusIfDue());
+        },
+      });
+      this.conditions = new NodeConditionsPublisher({
+        client: eviction.client,
+        nodeName: options.agent.nodeName,
+        logger: options.logger,
+      });
+    }
+  }
+
+  /** Re-evaluates the Node's conditions and patches them when one changed (or the heartbeat is due). */
+  async publishConditions(): Promise<boolean> {
+    if (!this.conditions) return false;
+    return this.conditions.publish(
+      {
+        planStatus: this.status.last,
+        eviction: this.eviction?.state(),
+        settings: this.plan?.spec.eviction,
+      },
+      (this.options.now ?? Date.now)(),
+    );
+  }
+
+  private scheduleConditions(): void {
+    if (!this.conditions) return;
+    this.conditionsTimer = setTimeout(() => {
+      void this.publishConditions().finally(() => {
+        if (!this.stopped) this.scheduleConditions();
+      });
+    }, this.options.eviction?.conditionsIntervalMs ?? 10_000);
+    this.conditionsTimer.unref();
   }
 
   get currentPlan(): NodeIsolationPlan | undefined {
@@ -154,6 +221,7 @@ export class AgentRuntime {
       this.cgroups.start();
     }
     this.scheduleResync();
+    this.scheduleConditions();
     await this.chain;
   }
 
@@ -253,6 +321,7 @@ export class AgentRuntime {
         );
       }
       await this.suppress.run(plan);
+      if (changedPlan) this.eviction?.update(plan.spec);
       this.netUnsupported =
         (await applyNetwork(this.options.agent, plan, this.options.logger)) ?? this.netUnsupported;
     }
@@ -260,6 +329,7 @@ export class AgentRuntime {
   }
 
   private async restoreAll(): Promise<void> {
+    this.eviction?.clear();
     await this.suppress.stop();
     const report = await this.options.agent.deletePlan();
     this.plan = undefined;
@@ -277,6 +347,7 @@ export class AgentRuntime {
       report,
       topology: this.topology,
       suppress: this.suppress.state(),
+      eviction: this.eviction?.state(),
       extraUnsupported: this.netUnsupported,
       now: new Date().toISOString(),
       previous: this.status.last,
@@ -291,10 +362,12 @@ export class AgentRuntime {
     this.stopped = true;
     clearTimeout(this.resyncTimer);
     clearTimeout(this.podsChanged);
+    clearTimeout(this.conditionsTimer);
     this.cgroups?.close();
     this.plans?.stop();
     this.pods?.stop();
     await this.chain;
+    await this.eviction?.stop();
     await this.suppress.stop();
   }
 }

@@ -4,6 +4,7 @@ import type { Condition } from '../../api/meta.ts';
 import type { NodeIsolationPlan } from '../../api/plan.ts';
 import type { Topology } from '../../api/topology.ts';
 import type { PlanApplyReport } from '../apply-plan.ts';
+import type { EvictionState } from '../eviction/runner.ts';
 import type { SuppressState } from '../suppress/loop.ts';
 
 export type PlanStatus = NonNullable<NodeIsolationPlan['status']>;
@@ -13,6 +14,8 @@ export interface StatusInputs {
   readonly report: PlanApplyReport;
   readonly topology: Topology | undefined;
   readonly suppress: SuppressState | undefined;
+  /** BE eviction's last sample and round; undefined when the agent runs without one. */
+  readonly eviction?: EvictionState | undefined;
   readonly extraUnsupported: readonly string[];
   readonly now: string;
   readonly previous: PlanStatus | undefined;
@@ -92,6 +95,21 @@ function suppressFigures(
   };
 }
 
+function evictionFigures(
+  eviction: EvictionState | undefined,
+  previous: PlanStatus | undefined,
+): Pick<PlanStatus, 'memoryWorkingSetPercent' | 'lastEvictionRound'> {
+  // The last round outlives an agent restart: it is read back from the status the agent wrote before.
+  const lastRound = eviction?.lastRound ?? previous?.lastEvictionRound;
+  const percent = eviction?.memory?.percent;
+  return {
+    ...(percent === undefined
+      ? {}
+      : { memoryWorkingSetPercent: Math.min(1000, Math.round(percent * 100) / 100) }),
+    ...(lastRound === undefined ? {} : { lastEvictionRound: lastRound }),
+  };
+}
+
 export function planStatus(inputs: StatusInputs): PlanStatus {
   const { report } = inputs;
   const applied = report.status !== 'refused';
@@ -103,5 +121,6 @@ export function planStatus(inputs: StatusInputs): PlanStatus {
     podFailures: applied ? report.podFailures : [],
     unsupported: [...(applied ? report.unsupported : []), ...inputs.extraUnsupported].slice(0, 64),
     lastAppliedTime: inputs.now,
+    ...evictionFigures(inputs.eviction, inputs.previous),
   };
 }

@@ -13,6 +13,7 @@ function significantStatus(status: PlanStatus): string {
     pressure: status.pressure === undefined ? undefined : 'known',
     beQuotaUs: undefined,
     suppressRatio: undefined,
+    memoryWorkingSetPercent: undefined,
   });
 }
 

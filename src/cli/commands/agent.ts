@@ -52,6 +52,7 @@ export async function runAgentCommand(options: AgentCommandOptions): Promise<num
       podSource: podSource(http, nodeName),
       writeStatus: planStatusWriter(http, nodeName),
     },
+    eviction: { client: http, procRoot: options.procRoot },
     resyncMs: options.resyncMs,
     cgroupWatch: { hierarchies: watchedHierarchies(layoutFor(agent.mode)), driver: agent.mode.driver },
   });

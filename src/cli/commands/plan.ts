@@ -1,7 +1,7 @@
 // nodeqos plan: the NodeIsolationPlan a node would get, computed offline from files.
 import { describeProblems, fieldProblems } from '../../api/issues.ts';
 import { nodeSchema, type Node, type Pod } from '../../api/inputs.ts';
-import { planSchema, type PlanSpec } from '../../api/plan.ts';
+import { planSchema, type NodeIsolationPlan } from '../../api/plan.ts';
 import type { NodeQoSPolicy } from '../../api/policy.ts';
 import { validateObjects } from '../../api/policy-validation.ts';
 import { topologySchema, type Topology } from '../../api/topology.ts';
@@ -79,13 +79,33 @@ function loadTopology(path: string | undefined): Topology | undefined {
   return parseWith(topologySchema, item, 'topology');
 }
 
-function loadPrevious(path: string | undefined): PlanSpec | undefined {
+function loadPrevious(path: string | undefined): NodeIsolationPlan | undefined {
   if (path === undefined) return undefined;
   const objects = readObjects([path]);
   const item = objects.find(o => o.object.kind === 'NodeIsolationPlan');
   if (!item)
     throw new UsageError(`${path}: no NodeIsolationPlan found (the file holds ${describeKinds(objects)})`);
-  return parseWith(planSchema, item, 'NodeIsolationPlan').spec;
+  return parseWith(planSchema, item, 'NodeIsolationPlan');
+}
+
+/**
+ * The table also shows what the agent last reported about BE eviction, when the previous plan carries a status
+ * (`kubectl get nip <node> -o yaml`); json and yaml stay the computed plan alone, as the controller would write it.
+ */
+function withReportedEviction(
+  plan: NodeIsolationPlan,
+  previous: NodeIsolationPlan | undefined,
+): NodeIsolationPlan {
+  const status = previous?.status;
+  if (status === undefined) return plan;
+  const { lastEvictionRound, memoryWorkingSetPercent } = status;
+  return {
+    ...plan,
+    status: {
+      ...(lastEvictionRound === undefined ? {} : { lastEvictionRound }),
+      ...(memoryWorkingSetPercent === undefined ? {} : { memoryWorkingSetPercent }),
+    },
+  };
 }
 
 /**
@@ -107,13 +127,14 @@ export function runPlan(options: PlanOptions): number {
   const policies = loadPolicies(options.policy);
   if (policies === undefined) return 1;
   const node = loadNode(options.node);
+  const previous = loadPrevious(options.previous);
   // The controller's own function: the same policy choice, tie warning, plan, or reason for none.
   const outcome = planForNode({
     policies,
     node,
     pods: loadPods(options.pods),
     topology: loadTopology(options.topology),
-    previous: loadPrevious(options.previous),
+    previous: previous?.spec,
     pressure: options.pressure,
   });
   if (outcome.kind === 'unselected')
@@ -125,6 +146,7 @@ export function runPlan(options: PlanOptions): number {
     console.error(`policy ${outcome.policy} selects the node but it cannot be planned: ${outcome.reason}`);
     return 1;
   }
-  console.log(renderPlan(outcome.plan, options.output));
+  const shown = options.output === 'table' ? withReportedEviction(outcome.plan, previous) : outcome.plan;
+  console.log(renderPlan(shown, options.output));
   return 0;
 }

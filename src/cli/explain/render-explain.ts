@@ -1,5 +1,6 @@
 // `kubectl nodeqos <node>` / `nodeqos explain <node>`: a node's NodeIsolationPlan next to what its agent reports
 // it applied (status), pod by pod. Pure: the caller fetches the plan and passes the clock.
+import { evictionSettingsLines, lastEvictionLines } from '../eviction-lines.ts';
 import type { Condition } from '../../api/meta.ts';
 import type { NodeIsolationPlan, PlanPod } from '../../api/plan.ts';
 import { formatBytes } from '../format-bytes.ts';
@@ -184,6 +185,8 @@ export function renderExplain(whole: NodeIsolationPlan, options: ExplainOptions)
     summaryLine(plan),
     `pools: LS ${spec.pools.ls || '(empty)'}   BE ${spec.pools.be || '(empty)'}`,
     suppressLine(plan),
+    ...evictionSettingsLines(plan),
+    ...lastEvictionLines(plan),
     ...section(
       'conditions:',
       conditions.length === 0

@@ -17,10 +17,15 @@ export function listKeys(
   schema: CrdSchema | undefined,
   ...lists: readonly JsonValue[][]
 ): readonly string[] | undefined {
-  const keys = schema === undefined ? ['name'] : listMapKeys(schema);
-  if (keys === undefined) return undefined;
   const withItems = lists.filter(list => list.length > 0);
-  if (withItems.length === 0 && schema === undefined) return undefined;
+  if (schema === undefined) {
+    if (withItems.length === 0) return undefined;
+    // Built-in lists merge by `name` (containers, volumes, ports) or, for conditions, by `type` (a node's
+    // conditions patched by another writer must leave kubelet's Ready in place, as a real server does).
+    return [['name'], ['type']].find(keys => withItems.every(list => allKeyed(list, keys)));
+  }
+  const keys = listMapKeys(schema);
+  if (keys === undefined) return undefined;
   return withItems.every(list => allKeyed(list, keys)) ? keys : undefined;
 }
 

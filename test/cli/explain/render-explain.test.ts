@@ -173,6 +173,8 @@ describe('renderExplain layout', () => {
         'plan generation 2; agent applied it',
         'pools: LS 0-3   BE (empty)',
         'BE suppress: off (plan range 10000..300000 us per 100000 us)',
+        'BE eviction: not in this plan (older controller): off',
+        'last eviction round: none',
         '',
         'POD       CLASS  SHARES  QUOTA      CPUSET          MEM-MIN  MEM-LOW  MEM-HIGH  MEM-MAX  OOM   BLKIO  NET-PRIO  AGENT',
         'ns/alpha  LS     1024    200000     2-3 (reserved)  512Mi    0        1Gi       max      -300  500    2         applied',
@@ -182,6 +184,57 @@ describe('renderExplain layout', () => {
         '  ns/zeta: cpu.shares clamped to 2',
       ].join('\n'),
     );
+  });
+
+  test('eviction settings and the last round the agent recorded', () => {
+    const withEviction = planSchema.parse({
+      ...small,
+      spec: {
+        ...small.spec,
+        eviction: {
+          priorityThreshold: 6999,
+          conditionTransitionSeconds: 300,
+          memory: {
+            enabled: true,
+            thresholdPercent: 70,
+            lowerPercent: 68,
+            minReclaimBytes: 268435456,
+            coolDownSeconds: 30,
+            intervalSeconds: 1,
+          },
+          cpu: {
+            enabled: false,
+            satisfactionLowerPercent: 60,
+            satisfactionUpperPercent: 80,
+            usageThresholdPercent: 90,
+            windowSeconds: 60,
+            coolDownSeconds: 20,
+          },
+        },
+      },
+      status: {
+        appliedGeneration: 2,
+        memoryWorkingSetPercent: 71.25,
+        lastEvictionRound: {
+          time: '2026-01-01T00:00:00.000Z',
+          resource: 'memory',
+          reason: 'node memory working set 72.0% >= threshold 70%',
+          observedPercent: 72,
+          thresholdPercent: 70,
+          target: 1000,
+          evicted: ['batch/a'],
+          refused: [{ pod: 'batch/b', reason: 'HTTP 429: needs 2 healthy pods' }],
+        },
+      },
+    });
+    const lines = renderExplain(withEviction, { now }).split('\n');
+    expect(lines).toContain(
+      'BE eviction: memory on, working set >= 70% -> down to 68%, min reclaim 256Mi, cool-down 30s; cpu off; never above priority 6999; conditions hold 300s',
+    );
+    expect(lines).toContain(
+      'last eviction round: node working set 71.3%; 2026-01-01T00:00:00.000Z memory: evicted batch/a; refused batch/b (HTTP 429: needs 2 healthy pods)',
+    );
+    expect(lines).toContain('  why: node memory working set 72.0% >= threshold 70%');
   });
 
   test('a plan without a generation still says what the agent applied', () => {
