@@ -81,6 +81,8 @@ const controllerGrants = [
 ];
 
 const agentGrants = [
+  'core/events create',
+  'core/nodes get',
   'core/nodes/status patch',
   'core/pods list',
   'core/pods watch',

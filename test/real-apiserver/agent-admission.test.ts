@@ -141,6 +141,8 @@ describe.runIf(realApiserverPlan().run)('agent admission policies on a real kube
         '--namespace',
         namespace,
         '--create-namespace',
+        '--set',
+        'agent.bePressureTaint=true',
       ],
       repoRoot,
     );
@@ -243,7 +245,7 @@ describe.runIf(realApiserverPlan().run)('agent admission policies on a real kube
     expect(own.status, own.text).toBe(200);
     const other = await patchNodeStatus(agent, 'n2', ourCondition);
     expect(message(other)).toMatch(
-      /the nodeqos agent on node n1 may write only the status of Node n1, not UPDATE nodes\/status n2/,
+      /the nodeqos agent on node n1 may write only Node n1 .*not UPDATE nodes\/status n2/,
     );
     const capacity = await patchNodeStatus(agent, 'n1', { capacity: { cpu: '64' } });
     expect(capacity.status).toBe(403);
@@ -257,6 +259,54 @@ describe.runIf(realApiserverPlan().run)('agent admission policies on a real kube
     const noNode = await patchNodeStatus(unbound, 'n1', ourCondition);
     expect(noNode.status).toBe(403);
     expect(message(noNode)).toMatch(noNodeMessage);
+  });
+
+  it('Node itself: only the BE pressure taint of its own node; other taints, labels, another node and no node name are denied', async () => {
+    const patchNode = (client: RawClient, name: string, body: unknown): Promise<RawResponse> =>
+      client.request('PATCH', `/api/v1/nodes/${name}`, {
+        body,
+        contentType: 'application/merge-patch+json',
+      });
+    const ours = { key: 'nodeqos.io/be-pressure', effect: 'NoSchedule' };
+    // A merge patch replaces the whole list, so the agent (like this test) sends the taints it read plus or minus
+    // its own: the server's TaintNodesByCondition admission gave the new Nodes a not-ready taint.
+    const taintsOf = async (name: string): Promise<unknown[]> => {
+      const read = await admin.request('GET', `/api/v1/nodes/${name}`);
+      return (read.json as { spec?: { taints?: unknown[] } }).spec?.taints ?? [];
+    };
+    const before = await taintsOf('n1');
+    await eventually(
+      async () =>
+        expect((await patchNode(agent, 'n2', { spec: { taints: [...before, ours] } })).status).toBe(403),
+      30_000,
+    );
+    const own = await patchNode(agent, 'n1', { spec: { taints: [...before, ours] } });
+    expect(own.status, own.text).toBe(200);
+    expect(await taintsOf('n1')).toContainEqual(ours);
+    const other = await patchNode(agent, 'n2', { spec: { taints: [...before, ours] } });
+    expect(message(other)).toMatch(/may write only Node n1 .*not UPDATE nodes n2/);
+    const foreign = await patchNode(agent, 'n1', {
+      spec: { taints: [...before, ours, { key: 'example.com/other', effect: 'NoExecute' }] },
+    });
+    expect(foreign.status).toBe(403);
+    expect(message(foreign)).toMatch(
+      /may change only the nodeqos.io\/be-pressure:NoSchedule taint .*no other taint/,
+    );
+    const dropped = await patchNode(agent, 'n1', { spec: { taints: [ours] } });
+    expect(before.length === 0 || dropped.status === 403).toBe(true);
+    const wrongEffect = await patchNode(agent, 'n1', {
+      spec: { taints: [...before, { ...ours, effect: 'NoExecute' }] },
+    });
+    expect(wrongEffect.status).toBe(403);
+    const label = await patchNode(agent, 'n1', { metadata: { labels: { role: 'forged' } } });
+    expect(message(label)).toMatch(/not its labels or annotations/);
+    const cordon = await patchNode(agent, 'n1', { spec: { unschedulable: true } });
+    expect(message(cordon)).toMatch(/nothing else of its spec/);
+    const noNode = await patchNode(unbound, 'n1', { spec: { taints: before } });
+    expect(noNode.status).toBe(403);
+    const removed = await patchNode(agent, 'n1', { spec: { taints: before } });
+    expect(removed.status, removed.text).toBe(200);
+    expect(await taintsOf('n1')).toEqual(before);
   });
 
   it('eviction: a pod bound to its own node is evicted; one on another node and any without a node name are denied', async () => {

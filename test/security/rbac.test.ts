@@ -127,15 +127,21 @@ describe.each(Object.entries(variants))('RBAC as the API server decides it: %s',
     expect(allowedOf(rbac, agent, each(writeVerbs, { ...nip, name: 'node-a' }))).toEqual([]);
     expect(allowedOf(rbac, agent, each(['update'], { ...nip, subresource: 'status' }))).toEqual([]);
     expect(allowedOf(rbac, agent, [...each(readVerbs, nqp), ...each(writeVerbs, nqp)])).toEqual([]);
+    // It reads its Node (conditions and taints before writing them) and writes none by default: the taint's patch
+    // comes only with agent.bePressureTaint.
     expect(
       allowedOf(rbac, agent, each([...readVerbs, ...writeVerbs], { group: '', resource: 'nodes' })),
-    ).toEqual([]);
+    ).toEqual(['get core/nodes']);
     expect(
       allowedOf(rbac, agent, each(writeVerbs, { group: '', resource: 'pods', namespace: 'default' })),
     ).toEqual([]);
     expect(
       allowedOf(rbac, agent, each(['create', 'patch'], { group: 'events.k8s.io', resource: 'events' })),
     ).toEqual([]);
+    // Events on the pods it evicts and on its Node: core events, create only.
+    const events = { group: '', resource: 'events', namespace: 'default' };
+    expect(allows(rbac, agent, { verb: 'create', ...events })).toBe(true);
+    expect(allowedOf(rbac, agent, each(['update', 'patch', 'delete'], events))).toEqual([]);
   });
 
   test('the agent may evict pods and patch Node status (the admission policy narrows both to its own node)', () => {
