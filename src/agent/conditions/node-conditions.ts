@@ -2,16 +2,11 @@
 // (from the eviction samples, held by the transition period). Written with a strategic merge patch of nodes/status
 // when one changes, else refreshed every heartbeat period; kubelet's conditions are never touched.
 import type { Logger } from 'pino';
-import type { PlanEviction } from '../../api/plan.ts';
+import type { NodeIsolationPlan, PlanEviction } from '../../api/plan.ts';
 import { errorMessage } from '../../kube/errors.ts';
 import type { EvictionState } from '../eviction/runner.ts';
-import {
-  patchNodeConditions,
-  patchNodeTaints,
-  readNode,
-  type KubeRequester,
-} from '../eviction/kube-calls.ts';
-import type { PlanStatus } from '../runtime/plan-status.ts';
+import type { KubeRequester } from '../eviction/kube-calls.ts';
+import { patchNodeConditions, patchNodeTaints, readNode } from './node-api.ts';
 import {
   agentConditionTypes,
   nextConditions,
@@ -19,6 +14,8 @@ import {
   type DesiredCondition,
   type NodeCondition,
 } from './transition.ts';
+
+type PlanStatus = NonNullable<NodeIsolationPlan['status']>;
 
 export interface ConditionInputs {
   readonly planStatus: PlanStatus | undefined;

@@ -5,12 +5,8 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NodeConditionsPublisher } from '../../../src/agent/conditions/node-conditions.ts';
 import { EvictionCoolDown } from '../../../src/agent/eviction/cool-down.ts';
-import {
-  evictPod,
-  patchNodeConditions,
-  readNode,
-  recordEvent,
-} from '../../../src/agent/eviction/kube-calls.ts';
+import { patchNodeConditions, readNode } from '../../../src/agent/conditions/node-api.ts';
+import { evictPod, recordEvent } from '../../../src/agent/eviction/kube-calls.ts';
 import {
   rankBEVictims,
   type EvictionCandidate,
