@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { apiVersion } from '../api/group.ts';
 import type { LabelSelector } from '../api/meta.ts';
 import { selectorMatches } from '../api/selector.ts';
-import { errorMessage } from '../kube/errors.ts';
+import { errorMessage, isConflict } from '../kube/errors.ts';
 import { Informer, type InformerSource } from '../kube/informer.ts';
 import type { CachedNode, CachedPlan, CachedPod, CachedPolicy } from '../kube/transforms.ts';
 import type { ClusterWriter } from '../kube/writers.ts';
@@ -124,10 +124,15 @@ export class Controller {
         this.options.metrics.queueDepth.set(depth);
       },
       onError: (key, error, retryInMs) => {
-        this.options.logger.warn(
-          { key, error: errorMessage(error), retryInMs },
-          'reconcile failed, will retry',
-        );
+        // 409: the plan was written (by an agent's status, another replica, a person) after the version this plan
+        // was built on; expected whenever the cache lags, and the retry plans from the newer version.
+        if (isConflict(error))
+          this.options.logger.info({ key, retryInMs }, 'plan changed since it was read, re-planning');
+        else
+          this.options.logger.warn(
+            { key, error: errorMessage(error), retryInMs },
+            'reconcile failed, will retry',
+          );
       },
     });
     this.enqueueEverything();
@@ -198,8 +203,9 @@ export class Controller {
           outcome === 'unchanged' || outcome === 'absent' || outcome === 'unplannable' ? 'skipped' : outcome,
       });
     } catch (error) {
-      end({ result: 'failed' });
-      this.options.metrics.planWrites.inc({ result: 'failed' });
+      const result = isConflict(error) ? 'conflict' : 'failed';
+      end({ result });
+      this.options.metrics.planWrites.inc({ result });
       throw error;
     }
   }
