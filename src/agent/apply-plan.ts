@@ -9,7 +9,12 @@ import { assertAbsoluteRoot } from './cgroup/safe-path.ts';
 import { detectCgroupMode, layoutFor, type CgroupMode } from './discovery/cgroup-mode.ts';
 import type { HierarchyKind } from './discovery/mountinfo.ts';
 import { discoverTopology } from './discovery/topology.ts';
-import { CgroupExecutor, type BeTierReport, type ReconcileResult } from './executor/executor.ts';
+import {
+  CgroupExecutor,
+  type BeTierReport,
+  type PassScope,
+  type ReconcileResult,
+} from './executor/executor.ts';
 import { knobLabel, type PodReport } from './mechanisms/core/report.ts';
 import { nodeFs, type AgentFs } from './fs.ts';
 import { netClsUnsupportedOnV2 } from './net/net-cls.ts';
@@ -181,8 +186,11 @@ export class NodeAgent {
     return new NodeAgent({ ...options, logger }, mode, store, executor);
   }
 
-  /** Validates the whole plan first: an invalid plan or one for another node changes nothing. */
-  async applyPlan(plan: unknown): Promise<PlanApplyReport> {
+  /**
+   * Validates the whole plan first: an invalid plan or one for another node changes nothing. `scope` (default every
+   * pod) narrows the pass to what changed (executor.ts, PassScope).
+   */
+  async applyPlan(plan: unknown, scope?: PassScope): Promise<PlanApplyReport> {
     const parsed = planSchema.safeParse(plan);
     if (!parsed.success) {
       return {
@@ -203,6 +211,7 @@ export class NodeAgent {
       pods: spec.pods,
       tierPeriodUs: spec.cpuSuppress.cfsPeriodUs,
       tierIdle: spec.cpuSuppress.beIdle === true,
+      scope,
     });
     this.#lastPlan = parsed.data;
     return this.#summary(result);

@@ -9,8 +9,8 @@ export interface CgroupTriggerOptions {
   readonly logger: Logger;
   /** Queues a runtime step (one at a time, behind the steps already queued). */
   readonly enqueue: (step: () => Promise<void>) => void;
-  /** Re-applies the plan current when the step runs. */
-  readonly reapply: () => Promise<void>;
+  /** Re-applies the plan current when the step runs, to what changed and to the pods whose cgroups appeared. */
+  readonly reapply: (uids: ReadonlySet<string>) => Promise<void>;
 }
 
 export class CgroupTrigger {
@@ -18,6 +18,8 @@ export class CgroupTrigger {
   #watcher: CgroupWatcher | undefined;
   /** A new-cgroup pass is queued (several directories appearing together are applied in one pass). */
   #passQueued = false;
+  /** The pods whose cgroups appeared since the queued pass was queued (it takes them when it runs). */
+  #uids = new Set<string>();
   readonly #attachRetries = new Set<NodeJS.Timeout>();
 
   constructor(options: CgroupTriggerOptions) {
@@ -49,20 +51,24 @@ export class CgroupTrigger {
         'cgroup watch degraded or back',
       );
     if (event.type !== 'container-added' && event.type !== 'pod-added') return;
-    this.#queuePass();
+    const { uid } = event;
+    this.#queuePass(uid);
     const retry = setTimeout(() => {
       this.#attachRetries.delete(retry);
-      this.#queuePass();
+      this.#queuePass(uid);
     }, 100);
     this.#attachRetries.add(retry);
   }
 
-  #queuePass(): void {
+  #queuePass(uid: string): void {
+    this.#uids.add(uid);
     if (this.#passQueued) return;
     this.#passQueued = true;
     this.#options.enqueue(async () => {
       this.#passQueued = false;
-      await this.#options.reapply();
+      const uids = this.#uids;
+      this.#uids = new Set();
+      await this.#options.reapply(uids);
     });
   }
 
