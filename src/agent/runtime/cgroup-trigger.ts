@@ -1,8 +1,9 @@
-// New pod and container cgroups (inotify, watch/cgroup-watcher.ts) trigger a plan pass at once instead of at the next
-// resync. Several directories appearing together are applied in one queued pass.
+// New pod and container cgroups (inotify, watch/cgroup-watcher.ts) trigger a pass over their pods at once instead of
+// at the next drift check. Several directories appearing together are applied in one queued pass.
 import type { Logger } from 'pino';
 import { errorMessage } from '../../kube/errors.ts';
 import { CgroupWatcher, type CgroupWatchEvent, type CgroupWatcherOptions } from '../watch/cgroup-watcher.ts';
+import { AttachWaiter } from './attach-waiter.ts';
 
 export interface CgroupTriggerOptions {
   readonly watch: Pick<CgroupWatcherOptions, 'hierarchies' | 'driver'>;
@@ -20,7 +21,11 @@ export class CgroupTrigger {
   #passQueued = false;
   /** The pods whose cgroups appeared since the queued pass was queued (it takes them when it runs). */
   #uids = new Set<string>();
-  readonly #attachRetries = new Set<NodeJS.Timeout>();
+  readonly #attach = new AttachWaiter({
+    attached: uid => {
+      this.#queuePass(uid);
+    },
+  });
 
   constructor(options: CgroupTriggerOptions) {
     this.#options = options;
@@ -40,9 +45,10 @@ export class CgroupTrigger {
   }
 
   /**
-   * A pod or container cgroup appeared: apply the plan now, so the container runs isolated from its first moments.
-   * The runtime creates the directory before it attaches the process, so one more pass follows shortly after for
-   * the processes' oom_score_adj (a later process in the container inherits it).
+   * A pod or container cgroup appeared: apply the plan to its pod now, so the container runs isolated from its first
+   * moments. The runtime creates the directory before it attaches the process, so one more pass for the pod follows
+   * as soon as the container's cgroup.procs lists a process (attach-waiter.ts), for the processes' oom_score_adj (a
+   * later process in the container inherits it).
    */
   #onEvent(event: CgroupWatchEvent): void {
     if (event.type === 'watch-limit' || event.type === 'watch-restored')
@@ -51,13 +57,9 @@ export class CgroupTrigger {
         'cgroup watch degraded or back',
       );
     if (event.type !== 'container-added' && event.type !== 'pod-added') return;
-    const { uid } = event;
-    this.#queuePass(uid);
-    const retry = setTimeout(() => {
-      this.#attachRetries.delete(retry);
-      this.#queuePass(uid);
-    }, 100);
-    this.#attachRetries.add(retry);
+    this.#queuePass(event.uid);
+    if (event.type === 'container-added' && event.source !== 'initial')
+      this.#attach.wait(`${event.uid}/${event.container}`, event.uid, event.dir);
   }
 
   #queuePass(uid: string): void {
@@ -73,7 +75,7 @@ export class CgroupTrigger {
   }
 
   close(): void {
-    for (const retry of this.#attachRetries) clearTimeout(retry);
+    this.#attach.close();
     this.#watcher?.close();
   }
 }
