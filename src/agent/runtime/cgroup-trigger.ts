@@ -21,6 +21,7 @@ export class CgroupTrigger {
   #passQueued = false;
   /** The pods whose cgroups appeared since the queued pass was queued (it takes them when it runs). */
   #uids = new Set<string>();
+  readonly #retries = new Set<NodeJS.Timeout>();
   readonly #attach = new AttachWaiter({
     attached: uid => {
       this.#queuePass(uid);
@@ -57,9 +58,17 @@ export class CgroupTrigger {
         'cgroup watch degraded or back',
       );
     if (event.type !== 'container-added' && event.type !== 'pod-added') return;
-    this.#queuePass(event.uid);
+    const { uid } = event;
+    this.#queuePass(uid);
     if (event.type === 'container-added' && event.source !== 'initial')
-      this.#attach.wait(`${event.uid}/${event.container}`, event.uid, event.dir);
+      this.#attach.wait(`${uid}/${event.container}`, uid, event.dir);
+    // And once more a little later, as before the attach wait: a runtime that fills the directory's files after
+    // creating it (not cgroupfs, where they come with the mkdir; a simulated node's plain files) is caught there.
+    const retry = setTimeout(() => {
+      this.#retries.delete(retry);
+      this.#queuePass(uid);
+    }, 100);
+    this.#retries.add(retry);
   }
 
   #queuePass(uid: string): void {
@@ -75,6 +84,7 @@ export class CgroupTrigger {
   }
 
   close(): void {
+    for (const retry of this.#retries) clearTimeout(retry);
     this.#attach.close();
     this.#watcher?.close();
   }
