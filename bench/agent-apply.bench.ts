@@ -112,6 +112,8 @@ async function withTree<T>(
       driver: 'cgroupfs',
       registry: new Registry(),
       fs,
+      // As `nodeqos agent` runs it: no forced rewrites of values that read back right (decision 0120).
+      forceRewriteIntervalMs: 0,
     });
     return await work({ sandbox, stateDir, agent });
   } finally {

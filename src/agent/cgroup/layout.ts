@@ -152,7 +152,9 @@ export class CgroupLayout {
   }
 
   podDir(controller: Controller, uid: string, kubeQoS: KubeQoS): string {
-    return this.dir(controller, this.podSegments(uid, kubeQoS));
+    return this.#memo.get(`p\0${controller}\0${uid}\0${kubeQoS}`, () =>
+      this.dir(controller, this.podSegments(uid, kubeQoS)),
+    );
   }
 
   containerDir(podDir: string, name: string): string {
