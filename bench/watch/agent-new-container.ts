@@ -10,15 +10,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { NodeAgent, type PlanApplied } from '../../src/agent/apply-plan.ts';
-import { layoutFor } from '../../src/agent/discovery/cgroup-mode.ts';
-import { nodeFs, type AgentFs } from '../../src/agent/fs.ts';
-import { AgentRuntime } from '../../src/agent/runtime/agent-runtime.ts';
-import { PlanCache } from '../../src/agent/runtime/plan-cache.ts';
-import { createSamplerSelector } from '../../src/agent/suppress/samplers/select.ts';
-import { watchedHierarchies } from '../../src/agent/watch/hierarchies.ts';
+import type { PlanApplied } from '../../src/agent/apply-plan.ts';
+import type { AgentFs } from '../../src/agent/fs.ts';
+import type { AgentRuntime } from '../../src/agent/runtime/agent-runtime.ts';
 import type { Pod } from '../../src/api/inputs.ts';
 import type { NodeIsolationPlan } from '../../src/api/plan.ts';
 import { planNode } from '../../src/plan/plan-node.ts';
@@ -89,11 +86,11 @@ interface TimedWrite {
 const podOfPath = /\/pod([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\//;
 const pidOfPath = /^\/proc\/(\d+)\/oom_score_adj$/;
 
-function timedFs(writes: TimedWrite[]): AgentFs {
+function timedFs(base: AgentFs, writes: TimedWrite[]): AgentFs {
   return {
-    ...nodeFs,
+    ...base,
     writeFile: async (path, data) => {
-      await nodeFs.writeFile(path, data);
+      await base.writeFile(path, data);
       writes.push({ path, at: process.hrtime.bigint() });
     },
   };
@@ -127,7 +124,56 @@ function finalCheck(report: PlanApplied): { unfinished: Set<string>; oomRefused:
   return { unfinished, oomRefused };
 }
 
-export async function measureAgentNewContainers(options: KubeletRun): Promise<AgentNewContainerRun> {
+/**
+ * Which agent: this checkout's (`root` undefined: cgroup watch on, default drift check), or the sources of another
+ * checkout (`--before=<dir>`: the commit before issue 11, resync-based, watch off, re-applying every `resyncMs`).
+ */
+export interface AgentVariant {
+  readonly root?: string | undefined;
+  readonly watch: boolean;
+  readonly resyncMs: number;
+  /** The agent is done once it wrote nothing for this long after the child finished. */
+  readonly quietMs: number;
+}
+
+const here = fileURLToPath(new URL('../..', import.meta.url));
+
+type AgentModules = typeof import('../../src/agent/apply-plan.ts') &
+  typeof import('../../src/agent/discovery/cgroup-mode.ts') &
+  typeof import('../../src/agent/fs.ts') &
+  typeof import('../../src/agent/runtime/agent-runtime.ts') &
+  typeof import('../../src/agent/runtime/plan-cache.ts') &
+  typeof import('../../src/agent/suppress/samplers/select.ts') &
+  typeof import('../../src/agent/watch/hierarchies.ts');
+
+/** The agent's modules from a checkout's sources (this one's by default). */
+async function agentModules(root = here): Promise<AgentModules> {
+  const load = (path: string): Promise<unknown> => import(pathToFileURL(join(root, 'src', path)).href);
+  return {
+    ...((await load('agent/apply-plan.ts')) as typeof import('../../src/agent/apply-plan.ts')),
+    ...((await load(
+      'agent/discovery/cgroup-mode.ts',
+    )) as typeof import('../../src/agent/discovery/cgroup-mode.ts')),
+    ...((await load('agent/fs.ts')) as typeof import('../../src/agent/fs.ts')),
+    ...((await load(
+      'agent/runtime/agent-runtime.ts',
+    )) as typeof import('../../src/agent/runtime/agent-runtime.ts')),
+    ...((await load(
+      'agent/runtime/plan-cache.ts',
+    )) as typeof import('../../src/agent/runtime/plan-cache.ts')),
+    ...((await load(
+      'agent/suppress/samplers/select.ts',
+    )) as typeof import('../../src/agent/suppress/samplers/select.ts')),
+    ...((await load('agent/watch/hierarchies.ts')) as typeof import('../../src/agent/watch/hierarchies.ts')),
+  };
+}
+
+export async function measureAgentNewContainers(
+  options: KubeletRun,
+  variant: AgentVariant = { watch: true, resyncMs: 300_000, quietMs: 500 },
+): Promise<AgentNewContainerRun> {
+  const { AgentRuntime, NodeAgent, PlanCache, createSamplerSelector, layoutFor, nodeFs, watchedHierarchies } =
+    await agentModules(variant.root);
   const sandbox = await CgroupSandbox.create([]);
   const stateDir = await mkdtemp(join(tmpdir(), 'nodeqos-bench-new-'));
   const writes: TimedWrite[] = [];
@@ -144,7 +190,7 @@ export async function measureAgentNewContainers(options: KubeletRun): Promise<Ag
       driver: 'cgroupfs',
       registry,
       logger,
-      fs: timedFs(writes),
+      fs: timedFs(nodeFs, writes),
     });
     runtime = new AgentRuntime({
       agent,
@@ -152,8 +198,15 @@ export async function measureAgentNewContainers(options: KubeletRun): Promise<Ag
       logger,
       registry,
       samplerFor: createSamplerSelector({ procRoot: '/proc', fixedPressure: 0 }),
-      resyncMs: 300_000,
-      cgroupWatch: { hierarchies: watchedHierarchies(layoutFor(agent.mode)), driver: agent.mode.driver },
+      resyncMs: variant.resyncMs,
+      ...(variant.watch
+        ? {
+            cgroupWatch: {
+              hierarchies: watchedHierarchies(layoutFor(agent.mode)),
+              driver: agent.mode.driver,
+            },
+          }
+        : {}),
     });
     await runtime.start();
     const started = runtime;
@@ -172,7 +225,7 @@ export async function measureAgentNewContainers(options: KubeletRun): Promise<Ag
           lastCount = writes.length;
           quietSince = performance.now();
         }
-        return performance.now() - quietSince > 500;
+        return performance.now() - quietSince > variant.quietMs;
       },
       async () => {
         await started.idle();
