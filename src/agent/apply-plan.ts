@@ -134,6 +134,8 @@ export class NodeAgent {
   readonly #store: OriginalValues;
   readonly #logger: Logger;
   #lastPlan: NodeIsolationPlan | undefined;
+  /** The object the last accepted plan was parsed from. */
+  #lastInput: unknown;
 
   private constructor(
     options: NodeAgentOptions,
@@ -191,7 +193,12 @@ export class NodeAgent {
    * pod) narrows the pass to what changed (executor.ts, PassScope).
    */
   async applyPlan(plan: unknown, scope?: PassScope): Promise<PlanApplyReport> {
-    const parsed = planSchema.safeParse(plan);
+    // The object last accepted, passed again (drift steps, new-cgroup passes), was validated then: plans are never
+    // mutated in place, so its parse is reused instead of re-validating every pod on every pass.
+    const parsed =
+      plan !== undefined && plan === this.#lastInput && this.#lastPlan !== undefined
+        ? { success: true as const, data: this.#lastPlan }
+        : planSchema.safeParse(plan);
     if (!parsed.success) {
       return {
         status: 'refused',
@@ -214,6 +221,7 @@ export class NodeAgent {
       scope,
     });
     this.#lastPlan = parsed.data;
+    this.#lastInput = plan;
     return this.#summary(result);
   }
 
@@ -229,6 +237,7 @@ export class NodeAgent {
   async deletePlan(): Promise<PlanApplied> {
     const result = await this.executor.reconcile({ pods: [], tierIdle: false });
     this.#lastPlan = undefined;
+    this.#lastInput = undefined;
     const tier = await this.executor.writeBeTierQuota(-1);
     try {
       await this.executor.removeNetwork();

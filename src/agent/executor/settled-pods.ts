@@ -1,4 +1,4 @@
-// Pods whose last pass left every knob right (or found no cgroup to write), with the spec that pass applied. A pass scoped to changes skips them
+// Pods whose last pass left every knob right, with the spec that pass applied. A pass scoped to changes skips them
 // (no file of theirs is read or written) until their plan entry changes, their cgroups change (the cgroup watcher
 // names them), or the drift check comes round to them; their last report stands in for them meanwhile.
 import type { PlanPod } from '../../api/plan.ts';
@@ -26,15 +26,9 @@ export class SettledPods {
     return { ...report, written: [], skipped: [], vanishedContainers: [], oom: undefined };
   }
 
-  /**
-   * Records a pass's outcome. Settled: a pod applied without failures, and a pod whose cgroup does not exist (yet):
-   * the cgroup watcher names it when its directory appears, and the drift check comes round to it, so passes for
-   * other changes do not probe every planned pod kubelet has not created.
-   */
+  /** Records a pass's outcome: only a pod applied without failures is settled. */
   note(uid: string, specKey: string, report: PodReport): void {
-    const settled =
-      (report.outcome === 'applied' && report.failed.length === 0) || report.outcome === 'vanished';
-    if (settled) this.#pods.set(uid, { specKey, report });
+    if (report.outcome === 'applied' && report.failed.length === 0) this.#pods.set(uid, { specKey, report });
     else this.#pods.delete(uid);
   }
 

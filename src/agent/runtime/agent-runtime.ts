@@ -277,7 +277,9 @@ export class AgentRuntime {
       this.noteRefusal(report, source);
     } else {
       if (source === 'api') this.refusal = undefined;
-      const changedPlan = canonicalJson(this.plan?.spec) !== canonicalJson(plan.spec);
+      // The same object is the same plan (drift steps and new-cgroup passes re-apply it): no canonical JSON of the
+      // whole spec, twice, on every pass.
+      const changedPlan = this.plan !== plan && canonicalJson(this.plan?.spec) !== canonicalJson(plan.spec);
       this.plan = plan;
       if (changedPlan) {
         await this.options.cache.save(plan);

@@ -143,38 +143,4 @@ describe('a pass scoped to what changed', () => {
     expect(second.pods.find(p => p.name === 'b')?.outcome).toBe('applied');
     expect(memory.get(shares)).toBe('640');
   });
-
-  it('a planned pod without a cgroup is not probed by passes for other changes, and is applied once named', async () => {
-    const { memory, agent } = await setup();
-    const late = {
-      uid: '00000000-0000-4000-8000-00000000000d',
-      kubeQoS: 'Burstable' as const,
-      containers: ['c1'],
-    };
-    const withLate = (shares: number): NodeIsolationPlan =>
-      plan('n', [
-        ...nodePlan(shares).spec.pods,
-        planPod({ uid: late.uid, name: 'd', qosClass: 'LS', kubeQoS: 'Burstable', cpu: { shares: 300 } }),
-      ]);
-    const first = applied(await agent.applyPlan(withLate(512)));
-    expect(first.pods.find(p => p.name === 'd')?.outcome).toBe('vanished');
-    const probed: string[] = [];
-    const exists = memory.exists.bind(memory);
-    memory.exists = path => {
-      probed.push(path);
-      return exists(path);
-    };
-    const lateDir = v1PodDir('cpu', late);
-    applied(await agent.applyPlan(withLate(640), { kind: 'changed' }));
-    expect(probed.filter(path => path.startsWith(lateDir))).toEqual([]);
-    // kubelet creates it; the cgroup watcher names it.
-    const files = v1Node([late]);
-    for (const [path, content] of files.files) memory.files.set(path, content);
-    for (const dir of files.dirs) memory.dirs.add(dir);
-    const named = applied(
-      await agent.applyPlan(withLate(640), { kind: 'changed', also: new Set([late.uid]) }),
-    );
-    expect(named.pods.find(p => p.name === 'd')?.outcome).toBe('applied');
-    expect(memory.get(`${lateDir}/cpu.shares`)).toBe('300');
-  });
 });
