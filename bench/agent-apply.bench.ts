@@ -1,12 +1,17 @@
 // Agent apply on the real cgroup v1 kernel, in private nodeqos-test-* trees (one fresh tree per run):
-//   full apply    a 110-pod plan onto kubelet-fresh cgroups: time and writes (from the agent's report)
-//   no-op apply   the same plan again: time and writes (goal 0)
-//   baseline      the physical floor: the same (file, value) writes, in the agent's order, with plain
-//                 fs.writeFileSync in a loop onto a fresh tree; no reads, no checks, no record of originals
-//   what-if       the same agent with a synchronous AgentFs injected (bench/agent/sync-fs.ts; not shipped),
-//                 to show how much of the apply is node:fs/promises' per-file cost
-// Runs alternate agent, what-if and baseline so background load on the machine hits all alike.
-import { writeFileSync } from 'node:fs';
+//   full apply     a 110-pod plan onto kubelet-fresh cgroups: time and writes (from the agent's report)
+//   drift check    the same plan again, every pod re-read (what the drift check does to each pod once per
+//                  period): time and writes (goal 0)
+//   one-pod change the plan with one pod's cpu.shares changed, applied as the runtime applies a plan update
+//                  (scope 'changed'): which files it read or wrote (goal: only that pod's)
+//   floor (a)      every knob the full apply read, read once, and every value it wrote, written once, with
+//                  readFileSync / writeFileSync in a loop on a fresh tree: no checks, no record of originals
+//   floor (b)      every knob the drift check read, read once with readFileSync
+//   before         the same agent on node:fs/promises (what it shipped before issue 11), for the side-by-side
+// Runs alternate the variants so background load on the machine hits all alike.
+// Goals (issue 11): full apply <= 1.5x floor (a); drift check <= 1.5x floor (b); a one-pod change touches only
+// that pod's files.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,12 +20,13 @@ import { NodeAgent, type PlanApplied, type PlanApplyReport } from '../src/agent/
 import { nodeFs, type AgentFs } from '../src/agent/fs.ts';
 import type { NodeIsolationPlan } from '../src/api/plan.ts';
 import { kernelNodeName, kernelPlan, sandboxPods } from './agent/kernel-plan.ts';
-import { syncFs } from './agent/sync-fs.ts';
+import { promisesFs } from './agent/promises-fs.ts';
 import { emit, quick, result, summarize } from './harness.ts';
 import { CgroupSandbox, cgroupV1Unavailable } from './lib/cgroup-sandbox.ts';
 
 const podCount = 110;
 const runs = quick ? 1 : 7;
+const goal = { fullOverFloor: 1.5, driftOverFloor: 1.5 } as const;
 
 interface RecordedWrite {
   readonly path: string;
@@ -39,38 +45,63 @@ function writesOf(report: PlanApplied): number {
   return report.pods.reduce((sum, pod) => sum + pod.written.length + (pod.oom?.written ?? 0), 0);
 }
 
-interface Recording {
-  readonly writes: RecordedWrite[];
-  /** readFile, listDirs, listNames and exists calls: file-system operations other than writes. */
-  lookups: number;
-}
+/** What one pass did to the file system. */
+class Recording {
+  writes: RecordedWrite[] = [];
+  reads: string[] = [];
+  /** listDirs, listNames and exists calls. */
+  lookups = 0;
 
-function recordingFs(recording: Recording): AgentFs {
-  const count = <R>(result: Promise<R>): Promise<R> => {
-    recording.lookups++;
-    return result;
-  };
-  return {
-    readFile: path => count(nodeFs.readFile(path)),
-    listDirs: path => count(nodeFs.listDirs(path)),
-    listNames: path => count(nodeFs.listNames(path)),
-    exists: path => count(nodeFs.exists(path)),
-    writeFile: async (path, data) => {
-      await nodeFs.writeFile(path, data);
-      recording.writes.push({ path, data });
-    },
-  };
+  reset(): void {
+    this.writes = [];
+    this.reads = [];
+    this.lookups = 0;
+  }
+
+  fs(base: AgentFs): AgentFs {
+    return {
+      readFile: path => {
+        this.reads.push(path);
+        return base.readFile(path);
+      },
+      listDirs: path => {
+        this.lookups++;
+        return base.listDirs(path);
+      },
+      listNames: path => {
+        this.lookups++;
+        return base.listNames(path);
+      },
+      exists: path => {
+        this.lookups++;
+        return base.exists(path);
+      },
+      writeFile: async (path, data) => {
+        await base.writeFile(path, data);
+        this.writes.push({ path, data });
+      },
+    };
+  }
 }
 
 interface AgentRun {
   readonly fullMs: number;
   readonly fullWrites: number;
-  readonly noopMs: number;
-  readonly noopWrites: number;
+  readonly driftMs: number;
+  readonly driftWrites: number;
 }
 
-/** One agent on a fresh tree: full apply, then the same plan again. Setup and teardown are not timed. */
-async function agentRun(plan: NodeIsolationPlan, fs?: AgentFs): Promise<AgentRun & { sandbox: string }> {
+interface Tree {
+  readonly sandbox: CgroupSandbox;
+  readonly stateDir: string;
+  readonly agent: NodeAgent;
+}
+
+async function withTree<T>(
+  plan: NodeIsolationPlan,
+  fs: AgentFs,
+  work: (tree: Tree) => Promise<T>,
+): Promise<T> {
   const sandbox = await CgroupSandbox.create(sandboxPods(plan));
   const stateDir = await mkdtemp(join(tmpdir(), 'nodeqos-bench-state-'));
   try {
@@ -81,67 +112,151 @@ async function agentRun(plan: NodeIsolationPlan, fs?: AgentFs): Promise<AgentRun
       driver: 'cgroupfs',
       registry: new Registry(),
       fs,
+      // As `nodeqos agent` runs it: no forced rewrites of values that read back right (decision 0120).
+      forceRewriteIntervalMs: 0,
     });
-    let start = performance.now();
-    const full = applied(await agent.applyPlan(plan));
-    const fullMs = performance.now() - start;
-    start = performance.now();
-    const noop = applied(await agent.applyPlan(plan));
-    const noopMs = performance.now() - start;
-    return { fullMs, fullWrites: writesOf(full), noopMs, noopWrites: writesOf(noop), sandbox: sandbox.name };
+    return await work({ sandbox, stateDir, agent });
   } finally {
     sandbox.removeSync();
     await rm(stateDir, { recursive: true, force: true });
   }
 }
 
-/** The recorded writes replayed with writeFileSync onto a fresh tree (paths moved to the new tree's name). */
-async function baselineRun(
+/** One agent on a fresh tree: full apply, then a drift check of every pod. Setup and teardown are not timed. */
+function agentRun(plan: NodeIsolationPlan, fs: AgentFs): Promise<AgentRun> {
+  return withTree(plan, fs, async ({ agent }) => {
+    let start = performance.now();
+    const full = applied(await agent.applyPlan(plan));
+    const fullMs = performance.now() - start;
+    start = performance.now();
+    const drift = applied(await agent.applyPlan(plan));
+    const driftMs = performance.now() - start;
+    return { fullMs, fullWrites: writesOf(full), driftMs, driftWrites: writesOf(drift) };
+  });
+}
+
+/** The kernel files the floors replay, moved from the recording's tree to a fresh one. */
+function moved(paths: readonly string[], from: string, to: string): string[] {
+  return paths.map(path => path.replace(`/${from}/`, `/${to}/`));
+}
+
+/** Floor (a): read every knob once, write every value once; floor (b): read every knob once. */
+async function floorRun(
   plan: NodeIsolationPlan,
-  writes: readonly RecordedWrite[],
-  from: string,
-): Promise<number> {
+  recorded: {
+    readonly from: string;
+    readonly fullReads: string[];
+    readonly writes: RecordedWrite[];
+    readonly driftReads: string[];
+  },
+): Promise<{ readonly aMs: number; readonly bMs: number }> {
   const sandbox = await CgroupSandbox.create(sandboxPods(plan));
   try {
-    const paths = writes.map(w => w.path.replace(`/${from}/`, `/${sandbox.name}/`));
-    const start = performance.now();
-    writes.forEach((write, i) => {
-      writeFileSync(paths[i] ?? '', write.data);
+    const reads = moved([...new Set(recorded.fullReads)], recorded.from, sandbox.name);
+    const writes = moved(
+      recorded.writes.map(w => w.path),
+      recorded.from,
+      sandbox.name,
+    );
+    let start = performance.now();
+    for (const path of reads) readFileSync(path, 'utf8');
+    recorded.writes.forEach((write, i) => {
+      writeFileSync(writes[i] ?? '', write.data);
     });
-    return performance.now() - start;
+    const aMs = performance.now() - start;
+    const driftReads = moved([...new Set(recorded.driftReads)], recorded.from, sandbox.name);
+    start = performance.now();
+    for (const path of driftReads) readFileSync(path, 'utf8');
+    return { aMs, bMs: performance.now() - start };
   } finally {
     sandbox.removeSync();
   }
+}
+
+/** The plan with one pod's cpu.shares changed (a pod the full apply wrote, so its directory exists). */
+function withOnePodChanged(plan: NodeIsolationPlan, index: number): NodeIsolationPlan {
+  const pods = plan.spec.pods.map((pod, i) =>
+    i === index ? { ...pod, cpu: { ...pod.cpu, shares: pod.cpu.shares - 1 } } : pod,
+  );
+  return { ...plan, spec: { ...plan.spec, pods } };
+}
+
+interface Recorded {
+  readonly from: string;
+  readonly fullReads: string[];
+  readonly writes: RecordedWrite[];
+  readonly fullLookups: number;
+  readonly driftReads: string[];
+  readonly driftLookups: number;
+  readonly driftWrites: number;
+  /** The one-pod change: files read or written outside that pod's directories. */
+  readonly changeForeignFiles: number;
+  readonly changeFiles: number;
+  readonly changeWrites: number;
+}
+
+/** A recorded run: what each pass read and wrote, for the floors and the one-pod change check. */
+function recordRun(plan: NodeIsolationPlan): Promise<Recorded> {
+  const recording = new Recording();
+  return withTree(plan, recording.fs(nodeFs), async ({ agent, sandbox }) => {
+    // The knobs: files in the kubepods tree (not /sys/block, which each pass lists for the blkio devices).
+    const inTree = (path: string): boolean => path.includes(`/${sandbox.name}/`);
+    applied(await agent.applyPlan(plan));
+    const full = { reads: recording.reads, writes: recording.writes, lookups: recording.lookups };
+    recording.reset();
+    applied(await agent.applyPlan(plan));
+    const drift = { reads: recording.reads, lookups: recording.lookups, writes: recording.writes.length };
+    recording.reset();
+    const index = plan.spec.pods.findIndex(pod => pod.qosClass !== 'BE');
+    const changed = plan.spec.pods[index];
+    if (!changed) throw new Error('no pod to change');
+    applied(await agent.applyPlan(withOnePodChanged(plan, index), { kind: 'changed' }));
+    const touched = [...recording.reads, ...recording.writes.map(w => w.path)].filter(inTree);
+    const ownDir = (path: string): boolean => path.includes(`pod${changed.uid}/`);
+    return {
+      from: sandbox.name,
+      fullReads: full.reads.filter(inTree),
+      writes: full.writes,
+      fullLookups: full.lookups,
+      driftReads: drift.reads.filter(inTree),
+      driftLookups: drift.lookups,
+      driftWrites: drift.writes,
+      changeForeignFiles: touched.filter(path => !ownDir(path)).length,
+      changeFiles: new Set(touched).size,
+      changeWrites: recording.writes.length,
+    };
+  });
 }
 
 async function main(): Promise<void> {
   const unavailable = await cgroupV1Unavailable();
   if (unavailable !== undefined) {
     console.log(`agent-apply skipped: ${unavailable}`);
-    result('agent_apply', { skipped: 'cgroup-v1-not-writable' });
+    result('agent-apply', { skipped: 'cgroup-v1-not-writable' });
     return;
   }
   const plan = await kernelPlan(podCount);
-  const record: Recording = { writes: [], lookups: 0 };
-  const recording = await agentRun(plan, recordingFs(record));
-  const recorded = record.writes;
-  if (recorded.length !== recording.fullWrites + recording.noopWrites)
-    throw new Error(`the report counts ${recording.fullWrites} writes, the fs saw ${recorded.length}`);
+  const recorded = await recordRun(plan);
   const agentRuns: AgentRun[] = [];
-  const syncRuns: AgentRun[] = [];
-  const baseline: number[] = [];
+  const beforeRuns: AgentRun[] = [];
+  const floorA: number[] = [];
+  const floorB: number[] = [];
   for (let i = 0; i < runs; i++) {
-    agentRuns.push(await agentRun(plan));
-    syncRuns.push(await agentRun(plan, syncFs));
-    baseline.push(await baselineRun(plan, recorded, recording.sandbox));
+    agentRuns.push(await agentRun(plan, nodeFs));
+    beforeRuns.push(await agentRun(plan, promisesFs));
+    const floor = await floorRun(plan, recorded);
+    floorA.push(floor.aMs);
+    floorB.push(floor.bMs);
   }
   const full = summarize(agentRuns.map(r => r.fullMs));
-  const noop = summarize(agentRuns.map(r => r.noopMs));
-  const syncFull = summarize(syncRuns.map(r => r.fullMs));
-  const syncNoop = summarize(syncRuns.map(r => r.noopMs));
-  const floor = summarize(baseline);
+  const drift = summarize(agentRuns.map(r => r.driftMs));
+  const beforeFull = summarize(beforeRuns.map(r => r.fullMs));
+  const beforeDrift = summarize(beforeRuns.map(r => r.driftMs));
+  const a = summarize(floorA);
+  const b = summarize(floorB);
   const fullWrites = Math.max(...agentRuns.map(r => r.fullWrites));
-  const noopWrites = Math.max(...agentRuns.map(r => r.noopWrites));
+  const driftWrites = Math.max(...agentRuns.map(r => r.driftWrites));
+  const distinct = (paths: readonly string[]): number => new Set(paths).size;
   emit({
     bench: 'agent-apply',
     case: `full apply, ${podCount} pods`,
@@ -149,43 +264,54 @@ async function main(): Promise<void> {
     writes: fullWrites,
     ...full,
   });
-  emit({ bench: 'agent-apply', case: 'no-op re-apply', unit: 'ms', writes: noopWrites, ...noop });
+  emit({ bench: 'agent-apply', case: 'drift check of every pod', unit: 'ms', writes: driftWrites, ...drift });
   emit({
     bench: 'agent-apply',
-    case: 'file-system calls of one full apply + one no-op re-apply (startup discovery included)',
-    writes: recorded.length,
-    readsListsAndExists: record.lookups,
-  });
-  emit({
-    bench: 'agent-apply',
-    case: 'what-if: full apply with a synchronous AgentFs',
+    case: 'floor (a): read every knob once, write every value once',
     unit: 'ms',
-    ...syncFull,
+    ...a,
+  });
+  emit({ bench: 'agent-apply', case: 'floor (b): read every knob once', unit: 'ms', ...b });
+  emit({
+    bench: 'agent-apply',
+    case: 'file-system calls per pass',
+    fullReads: recorded.fullReads.length,
+    fullDistinctReads: distinct(recorded.fullReads),
+    fullWrites: recorded.writes.length,
+    fullListsAndExists: recorded.fullLookups,
+    driftReads: recorded.driftReads.length,
+    driftDistinctReads: distinct(recorded.driftReads),
+    driftListsAndExists: recorded.driftLookups,
   });
   emit({
     bench: 'agent-apply',
-    case: 'what-if: no-op re-apply with a synchronous AgentFs',
-    unit: 'ms',
-    ...syncNoop,
+    case: "one pod's cpu.shares changed, applied with scope 'changed'",
+    filesTouched: recorded.changeFiles,
+    writes: recorded.changeWrites,
+    filesOutsideThatPod: recorded.changeForeignFiles,
   });
-  emit({
-    bench: 'agent-apply',
-    case: 'baseline: the same writes with fs.writeFileSync (physical floor)',
-    unit: 'ms',
-    writes: recorded.length,
-    ...floor,
-  });
-  result('agent_apply', {
+  emit({ bench: 'agent-apply', case: 'before: full apply on node:fs/promises', unit: 'ms', ...beforeFull });
+  emit({ bench: 'agent-apply', case: 'before: drift check on node:fs/promises', unit: 'ms', ...beforeDrift });
+  result('agent-apply', {
     pods: podCount,
-    full_apply_median_ms: full.median,
-    full_apply_writes: fullWrites,
-    noop_apply_median_ms: noop.median,
-    noop_apply_writes: noopWrites,
-    baseline_writefilesync_median_ms: floor.median,
-    full_over_baseline: full.median / floor.median,
-    whatif_sync_fs_full_median_ms: syncFull.median,
-    whatif_sync_fs_noop_median_ms: syncNoop.median,
-    whatif_sync_fs_full_over_baseline: syncFull.median / floor.median,
+    full_over_floor: full.median / a.median,
+    goal_full_over_floor: goal.fullOverFloor,
+    drift_over_floor: drift.median / b.median,
+    goal_drift_over_floor: goal.driftOverFloor,
+    one_pod_change_foreign_files: recorded.changeForeignFiles,
+    goal_one_pod_change_foreign_files: 0,
+    full_median_ms: full.median,
+    full_p99_ms: full.p99,
+    drift_median_ms: drift.median,
+    drift_p99_ms: drift.p99,
+    floor_a_median_ms: a.median,
+    floor_b_median_ms: b.median,
+    full_writes: fullWrites,
+    drift_writes: driftWrites,
+    reads_per_knob_full: recorded.fullReads.length / distinct(recorded.fullReads),
+    reads_per_knob_drift: recorded.driftReads.length / distinct(recorded.driftReads),
+    before_full_median_ms: beforeFull.median,
+    before_drift_median_ms: beforeDrift.median,
   });
 }
 

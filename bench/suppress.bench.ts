@@ -2,7 +2,8 @@
 // (when cgroup v1 is writable) the real agent sink writing the BE tier quota of a private nodeqos-test-* tree.
 // One spinning process per CPU is switched on (SIGCONT) and off (SIGSTOP); a flip is the instant of the signal.
 //   up flip    load on: time until the quota is lowered (first lower write), and until it reaches the
-//              full-pressure quota (the floor); this is the reaction the goal is about (p99 <= 250 ms at 200 ms)
+//              full-pressure quota (the floor); this is the reaction the goal is about (p99 <= 250 ms with the
+//              default settings: RESULT p99_ms, at the default policy's interval)
 //   down flip  load off: time until the first raise (no goal; raises are step-limited by design)
 // The flip phase against the loop's ticks is randomised. The plan is the planner's for this machine; only
 // maxStepUpQuotaUs is raised to the ceiling so the quota is back up within a tick between flips (decreases,
@@ -24,7 +25,6 @@ import { QuotaLog } from './suppress/quota-log.ts';
 const flipsWanted = quick ? 5 : 50;
 /** Per interval: a machine too busy to leave headroom for flips must not hold the whole run hostage. */
 const budgetMs = quick ? 8_000 : 150_000;
-const intervals = [200, 100] as const;
 
 interface Sink {
   readonly sink: QuotaSink;
@@ -171,13 +171,24 @@ function report(intervalMs: number, samples: FlipSamples): Record<string, number
   };
 }
 
+// The plan the planner makes with the default policy: its interval is the default one (src/api/defaults.ts), measured
+// first and reported as p99_ms; the other of 100 / 200 ms is measured beside it.
 const plan = (await kernelPlan(0)).spec.cpuSuppress;
+const defaultIntervalMs = plan.intervalMs;
+const intervals = [defaultIntervalMs, defaultIntervalMs === 100 ? 200 : 100];
 const sink = await openSink();
-const figures: Record<string, number | string> = { kernel_write: sink.kernel ? 'yes' : 'no' };
+const figures: Record<string, number | string> = {};
 try {
   for (const intervalMs of intervals)
     Object.assign(figures, report(intervalMs, await measure(plan, intervalMs, sink.sink)));
 } finally {
   await sink.close();
 }
-result('suppress', figures);
+result('suppress', {
+  p99_ms: figures[`i${defaultIntervalMs}_lower_p99_ms`] ?? 'none',
+  goal_p99_ms: 250,
+  p50_ms: figures[`i${defaultIntervalMs}_lower_p50_ms`] ?? 'none',
+  default_interval_ms: defaultIntervalMs,
+  kernel_write: sink.kernel ? 'yes' : 'no',
+  ...figures,
+});

@@ -4,14 +4,15 @@
 // to every controller). Prints one JSON line per container with CLOCK_MONOTONIC timestamps (process.hrtime,
 // the same clock in every process): when its first directory was made and when its process was attached.
 // Usage: node kubelet-child.ts <sandbox name> <count> <min gap ms> <max gap ms> <seed>
+// Pod i has the uid podUid(i) and the QoS directory podTier(i) (kubelet-pods.ts), so a plan can name them ahead.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { podTier, podUid } from './kubelet-pods.ts';
 
 const cgroupRoot = '/sys/fs/cgroup';
 const controllers = ['cpu', 'cpuset', 'memory', 'blkio'] as const;
-const tiers = ['', 'burstable', 'besteffort'] as const;
 
 const [name, countText, minText, maxText, seedText] = process.argv.slice(2);
 if (name?.startsWith('nodeqos-test-') !== true || countText === undefined)
@@ -58,8 +59,8 @@ function makeDir(dir: string, controller: string): void {
 
 for (let i = 0; i < count; i++) {
   await sleep(minGap + random() * (maxGap - minGap));
-  const uid = `${(0xbe000000 + i).toString(16)}-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
-  const tier = tiers[i % tiers.length] ?? '';
+  const uid = podUid(i);
+  const tier = podTier(i);
   const container = `c${i.toString(16).padStart(60, '0')}`;
   const podDirs = controllers.map(c => join(cgroupRoot, c, name, tier, `pod${uid}`));
   const mkdirAt = now();

@@ -14,14 +14,8 @@ import { CgroupSandbox, sandboxControllers } from '../lib/cgroup-sandbox.ts';
 
 export type ContainerConsumer = (event: ContainerDirEvent) => void | Promise<void>;
 
-export interface NewContainerOptions {
-  readonly count: number;
-  readonly minGapMs: number;
-  readonly maxGapMs: number;
-  readonly seed: number;
+export interface NewContainerOptions extends KubeletRun {
   readonly consumer: ContainerConsumer;
-  /** Longest wait for the last container after the child finished (default 10 s). */
-  readonly settleMs?: number;
 }
 
 export interface ContainerTiming {
@@ -42,13 +36,79 @@ export interface NewContainerRun {
   readonly watchLimit: boolean;
 }
 
-interface Made {
+export interface Made {
+  readonly uid: string;
   readonly container: string;
   readonly mkdirAt: bigint;
   readonly attachedAt: bigint;
+  readonly pid: number;
 }
 
-const ms = (ns: bigint): number => Number(ns) / 1e6;
+export const ms = (ns: bigint): number => Number(ns) / 1e6;
+
+export interface KubeletRun {
+  readonly count: number;
+  readonly minGapMs: number;
+  readonly maxGapMs: number;
+  readonly seed: number;
+  /** Longest wait for the last container after the child finished (default 10 s). */
+  readonly settleMs?: number;
+}
+
+/**
+ * Runs the kubelet-like child on a sandbox: returns every container it made once `complete(made)` holds (or the
+ * settle time ran out), after `beforeStop` (the child's processes are still alive then), and stops the child.
+ */
+export async function driveKubelet(
+  sandboxName: string,
+  options: KubeletRun,
+  complete: (made: readonly Made[]) => boolean,
+  beforeStop: (made: readonly Made[]) => Promise<void> = () => Promise.resolve(),
+): Promise<Made[]> {
+  const made: Made[] = [];
+  const script = fileURLToPath(new URL('kubelet-child.ts', import.meta.url));
+  const child = spawn(
+    process.execPath,
+    [
+      script,
+      sandboxName,
+      String(options.count),
+      String(options.minGapMs),
+      String(options.maxGapMs),
+      String(options.seed),
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  try {
+    const lines = createInterface({ input: child.stdout });
+    for await (const line of lines) {
+      const record = JSON.parse(line) as {
+        done?: true;
+        uid: string;
+        container: string;
+        mkdirAt: string;
+        attachedAt: string;
+        pid: number;
+      };
+      if (record.done) break;
+      made.push({
+        uid: record.uid,
+        container: record.container,
+        mkdirAt: BigInt(record.mkdirAt),
+        attachedAt: BigInt(record.attachedAt),
+        pid: record.pid,
+      });
+    }
+    const settleBy = performance.now() + (options.settleMs ?? 10_000);
+    while (!complete(made) && performance.now() < settleBy)
+      await new Promise(resolve => setTimeout(resolve, 20));
+    await beforeStop(made);
+  } finally {
+    child.stdin.end();
+    if (child.exitCode === null) await once(child, 'exit');
+  }
+  return made;
+}
 
 export async function measureNewContainers(options: NewContainerOptions): Promise<NewContainerRun> {
   const sandbox = await CgroupSandbox.create([]);
@@ -77,45 +137,14 @@ export async function measureNewContainers(options: NewContainerOptions): Promis
       consumerErrors++;
     },
   });
-  const made: Made[] = [];
-  const script = fileURLToPath(new URL('kubelet-child.ts', import.meta.url));
-  const child = spawn(
-    process.execPath,
-    [
-      script,
-      sandbox.name,
-      String(options.count),
-      String(options.minGapMs),
-      String(options.maxGapMs),
-      String(options.seed),
-    ],
-    { stdio: ['pipe', 'pipe', 'inherit'] },
-  );
+  let made: Made[];
   try {
     watcher.start();
-    const lines = createInterface({ input: child.stdout });
-    for await (const line of lines) {
-      const record = JSON.parse(line) as {
-        done?: true;
-        container: string;
-        mkdirAt: string;
-        attachedAt: string;
-      };
-      if (record.done) break;
-      made.push({
-        container: record.container,
-        mkdirAt: BigInt(record.mkdirAt),
-        attachedAt: BigInt(record.attachedAt),
-      });
-    }
-    const settleBy = performance.now() + (options.settleMs ?? 10_000);
-    const complete = (): boolean =>
-      made.every(m => (done.get(m.container)?.size ?? 0) === sandboxControllers.length);
-    while (!complete() && performance.now() < settleBy) await new Promise(resolve => setTimeout(resolve, 20));
+    made = await driveKubelet(sandbox.name, options, all =>
+      all.every(m => (done.get(m.container)?.size ?? 0) === sandboxControllers.length),
+    );
   } finally {
     watcher.close();
-    child.stdin.end();
-    if (child.exitCode === null) await once(child, 'exit');
     sandbox.removeSync();
   }
   const timings: ContainerTiming[] = [];

@@ -9,7 +9,12 @@ import { assertAbsoluteRoot } from './cgroup/safe-path.ts';
 import { detectCgroupMode, layoutFor, type CgroupMode } from './discovery/cgroup-mode.ts';
 import type { HierarchyKind } from './discovery/mountinfo.ts';
 import { discoverTopology } from './discovery/topology.ts';
-import { CgroupExecutor, type BeTierReport, type ReconcileResult } from './executor/executor.ts';
+import {
+  CgroupExecutor,
+  type BeTierReport,
+  type PassScope,
+  type ReconcileResult,
+} from './executor/executor.ts';
 import { knobLabel, type PodReport } from './mechanisms/core/report.ts';
 import { nodeFs, type AgentFs } from './fs.ts';
 import { netClsUnsupportedOnV2 } from './net/net-cls.ts';
@@ -129,6 +134,8 @@ export class NodeAgent {
   readonly #store: OriginalValues;
   readonly #logger: Logger;
   #lastPlan: NodeIsolationPlan | undefined;
+  /** The object the last accepted plan was parsed from. */
+  #lastInput: unknown;
 
   private constructor(
     options: NodeAgentOptions,
@@ -181,9 +188,17 @@ export class NodeAgent {
     return new NodeAgent({ ...options, logger }, mode, store, executor);
   }
 
-  /** Validates the whole plan first: an invalid plan or one for another node changes nothing. */
-  async applyPlan(plan: unknown): Promise<PlanApplyReport> {
-    const parsed = planSchema.safeParse(plan);
+  /**
+   * Validates the whole plan first: an invalid plan or one for another node changes nothing. `scope` (default every
+   * pod) narrows the pass to what changed (executor.ts, PassScope).
+   */
+  async applyPlan(plan: unknown, scope?: PassScope): Promise<PlanApplyReport> {
+    // The object last accepted, passed again (drift steps, new-cgroup passes), was validated then: plans are never
+    // mutated in place, so its parse is reused instead of re-validating every pod on every pass.
+    const parsed =
+      plan !== undefined && plan === this.#lastInput && this.#lastPlan !== undefined
+        ? { success: true as const, data: this.#lastPlan }
+        : planSchema.safeParse(plan);
     if (!parsed.success) {
       return {
         status: 'refused',
@@ -203,8 +218,10 @@ export class NodeAgent {
       pods: spec.pods,
       tierPeriodUs: spec.cpuSuppress.cfsPeriodUs,
       tierIdle: spec.cpuSuppress.beIdle === true,
+      scope,
     });
     this.#lastPlan = parsed.data;
+    this.#lastInput = plan;
     return this.#summary(result);
   }
 
@@ -220,6 +237,7 @@ export class NodeAgent {
   async deletePlan(): Promise<PlanApplied> {
     const result = await this.executor.reconcile({ pods: [], tierIdle: false });
     this.#lastPlan = undefined;
+    this.#lastInput = undefined;
     const tier = await this.executor.writeBeTierQuota(-1);
     try {
       await this.executor.removeNetwork();

@@ -102,7 +102,7 @@ export const suppressDefaults = {
   pressureSource: 'utilization',
   cfsPeriodUs: 100000,
   floorMilliCPU: 100,
-  intervalMs: 200,
+  intervalMs: 100,
   maxStepUpRatio: 0.1,
   beIdle: false,
 } as const;

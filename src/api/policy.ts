@@ -216,7 +216,7 @@ export const cpuSuppressSchema = withRules(
       .min(50)
       .max(10000)
       .optional()
-      .describe('How often the agent samples pressure and re-evaluates the quota (default 200).'),
+      .describe('How often the agent samples pressure and re-evaluates the quota (default 100).'),
     maxStepUpRatio: z
       .number()
       .gt(0)

@@ -28,12 +28,6 @@ function positiveInt(value: string): number {
   return n;
 }
 
-function positiveMs(value: string): number {
-  const n = positiveInt(value);
-  if (n === 0) throw new InvalidArgumentError('must be > 0');
-  return n;
-}
-
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
@@ -155,15 +149,15 @@ program
   .option('--interface <name>', 'interface for network QoS (default: the default route)')
   .option(
     '--resync-ms <ms>',
-    're-apply period, for drift (new pod and container cgroups are applied as they appear, by inotify)',
+    'drift check period: every pod is re-read once per period, a few at a time (new pod and container cgroups are applied as they appear, by inotify)',
     positiveInt,
     300_000,
   )
   .option(
     '--force-rewrite-ms <ms>',
-    'rewrite even unchanged values this often, to undo drift',
-    positiveMs,
-    60_000,
+    'also rewrite values that read back right when last written this long ago (0: never; the drift check rewrites what it reads drifted)',
+    positiveInt,
+    0,
   )
   .option('--once', 'apply --plan once, print a per-pod report, exit 0 (applied) or 1', false)
   .option(

@@ -9,6 +9,7 @@ import { emptyPodReport, type PodReport } from '../mechanisms/core/report.ts';
 import { guarded, hasFailures, podSession, type PassContext } from './context.ts';
 import { applyOomScoreAdj, oomKnob } from './oom-score.ts';
 import type { CgroupSession } from './session.ts';
+import { podSpecKey } from './settled-pods.ts';
 
 /** What the mechanisms want for a plan pod, merged: values by file, and what the node cannot enforce. */
 export async function planDesired(
@@ -38,38 +39,66 @@ export async function mechanismOps(
   return ops;
 }
 
-async function applyPass(
-  ctx: PassContext,
-  session: CgroupSession,
-  pod: PlanPod,
-  facts: PlanFacts,
-): Promise<void> {
-  const mechanisms = ctx.mechanisms.all;
-  const desired = await planDesired(mechanisms, pod, facts, session);
-  for (const unsupported of desired.unsupported) session.unsupported(unsupported.knob, unsupported.reason);
-  await session.commit(await mechanismOps(mechanisms, session, desired));
-  await applyOomScoreAdj(session, {
-    procRoot: ctx.options.procRoot,
-    valueFor: () => pod.oomScoreAdj,
-    recordOriginals: true,
-  });
-  const listed = new Set<string>();
-  for (const controller of ['cpu', 'cpuset', 'memory'] as const)
-    for (const name of await session.containers(controller)) listed.add(name);
-  if (listed.size > 0) ctx.deps.store.keepContainers(pod.uid, listed);
+/** A pod read and planned, its writes staged (originals recorded in memory), waiting for the pass's one save. */
+export interface PreparedPod {
+  readonly pod: PlanPod;
+  readonly specKey: string;
+  readonly session: CgroupSession;
+  /** Undefined when preparing ended the pod's pass (vanished, refused path, failure): nothing to write. */
+  readonly ops: WriteOp[] | undefined;
 }
 
-/** Applies one plan pod (unless it is backing off after failures with the same spec). */
-export async function applyPod(ctx: PassContext, pod: PlanPod, facts: PlanFacts): Promise<PodReport> {
-  const specKey = JSON.stringify([pod, pod.qosClass === 'BE' ? facts.beTier : null]);
-  const retryAt = ctx.backoff.blockedUntil(pod.uid, specKey);
-  if (retryAt !== undefined)
-    return { ...emptyPodReport(pod), outcome: 'backoff', retryAt, failed: ctx.backoff.lastFailures(pod.uid) };
+/** A pod backing off after failures with the same spec: its report, without reading anything. */
+export function backoffReport(ctx: PassContext, pod: PlanPod, facts: PlanFacts): PodReport | undefined {
+  const retryAt = ctx.backoff.blockedUntil(pod.uid, podSpecKey(pod, facts));
+  if (retryAt === undefined) return undefined;
+  return { ...emptyPodReport(pod), outcome: 'backoff', retryAt, failed: ctx.backoff.lastFailures(pod.uid) };
+}
+
+/** Phase one of a pod's apply: read its knobs, plan the writes in the mechanisms' order, stage their originals. */
+export async function preparePod(ctx: PassContext, pod: PlanPod, facts: PlanFacts): Promise<PreparedPod> {
   const session = podSession(ctx, pod, true);
-  await guarded(ctx, session, () => applyPass(ctx, session, pod, facts));
+  let ops: WriteOp[] | undefined;
+  await guarded(ctx, session, async () => {
+    const mechanisms = ctx.mechanisms.all;
+    const desired = await planDesired(mechanisms, pod, facts, session);
+    for (const unsupported of desired.unsupported) session.unsupported(unsupported.knob, unsupported.reason);
+    const planned = await mechanismOps(mechanisms, session, desired);
+    session.stage(planned);
+    ops = planned;
+  });
+  return { pod, specKey: podSpecKey(pod, facts), session, ops };
+}
+
+/** Phase two, after the pass saved the staged originals: the writes, oom_score_adj, the report and gauges. */
+export async function finishPod(
+  ctx: PassContext,
+  prepared: PreparedPod,
+  facts: PlanFacts,
+  saveError: unknown,
+): Promise<PodReport> {
+  const { pod, session, ops } = prepared;
+  if (ops !== undefined)
+    await guarded(
+      ctx,
+      session,
+      async () => {
+        await session.commitStaged(ops, saveError);
+        await applyOomScoreAdj(session, {
+          procRoot: ctx.options.procRoot,
+          valueFor: () => pod.oomScoreAdj,
+          recordOriginals: true,
+        });
+        const listed = new Set<string>();
+        for (const controller of ['cpu', 'cpuset', 'memory'] as const)
+          for (const name of await session.containers(controller)) listed.add(name);
+        if (listed.size > 0) ctx.deps.store.keepContainers(pod.uid, listed);
+      },
+      false,
+    );
   const report = session.report;
   if (report.outcome !== 'vanished') report.outcome = hasFailures(report) ? 'failed' : 'applied';
-  if (hasFailures(report)) report.retryAt = ctx.backoff.failed(pod.uid, specKey, report.failed);
+  if (hasFailures(report)) report.retryAt = ctx.backoff.failed(pod.uid, prepared.specKey, report.failed);
   else ctx.backoff.succeeded(pod.uid);
   if (report.outcome === 'vanished') ctx.metrics.removePod(pod.uid);
   else

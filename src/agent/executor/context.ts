@@ -75,15 +75,19 @@ export function probeController(layout: CgroupLayout): Controller {
   return (['cpu', 'memory', 'cpuset', 'blkio'] as const).find(c => layout.hasController(c)) ?? 'cpu';
 }
 
-/** Runs one pod's pass; vanished pods and refused paths end the pass for that pod only. */
+/**
+ * Runs one pod's pass; vanished pods and refused paths end the pass for that pod only. `probe` first checks that the
+ * pod's directory exists (the second half of a two-phase pass skips it: the first just did).
+ */
 export async function guarded(
   ctx: PassContext,
   session: CgroupSession,
   work: () => Promise<void>,
+  probe = true,
 ): Promise<void> {
   try {
     const dir = session.target.dirOf(probeController(ctx.options.layout));
-    if (!(await ctx.options.fs.exists(dir))) throw new OwnerVanishedError(`${dir} does not exist`);
+    if (probe && !(await ctx.options.fs.exists(dir))) throw new OwnerVanishedError(`${dir} does not exist`);
     await work();
   } catch (error) {
     if (error instanceof OwnerVanishedError) {

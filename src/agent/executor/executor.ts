@@ -8,9 +8,10 @@ import { errnoOf } from '../fs.ts';
 import type { PlanNetClass } from '../net/layout.ts';
 import type { CpuMax } from '../mechanisms/core/codecs.ts';
 import type { Knob } from '../mechanisms/core/knob.ts';
+import type { PlanFacts } from '../mechanisms/core/mechanism.ts';
 import type { PodReport } from '../mechanisms/core/report.ts';
 import { knobsByFile, mechanismsFor } from '../mechanisms/index.ts';
-import { applyPod } from './apply-pass.ts';
+import { backoffReport, finishPod, preparePod, type PreparedPod } from './apply-pass.ts';
 import { PodBackoff } from './backoff.ts';
 import { BeTier, tierQuotaProblem, type BeTierReport } from './be-tier.ts';
 import type { ExecutorOptions, PassContext } from './context.ts';
@@ -18,6 +19,7 @@ import { ExecutorMetrics } from './metrics.ts';
 import type { NetApplyResult } from './net-qos.ts';
 import { RestorePass } from './restore-pass.ts';
 import { RewriteTracker } from './rewrite-tracker.ts';
+import { podSpecKey, SettledPods } from './settled-pods.ts';
 
 export type { BeTierReport, ExecutorOptions };
 
@@ -27,7 +29,17 @@ export interface ReconcileInput {
   readonly tierPeriodUs?: number | undefined;
   /** cpu.idle=1 on the BE tier directory (the plan's cpuSuppress.beIdle); false or absent: restored if changed. */
   readonly tierIdle?: boolean | undefined;
+  /**
+   * Which pods the pass reads and writes. 'all' (the default): every plan pod. 'changed': pods whose plan entry
+   * (or, for BE pods, the tier quota) differs from the one they last settled with, pods not settled (new, failed,
+   * vanished, backing off), and the pods in `also` (new cgroups, the drift check's share); the others keep their
+   * last report and none of their files is touched.
+   */
+  readonly scope?: PassScope | undefined;
 }
+
+export type PassScope =
+  { readonly kind: 'all' } | { readonly kind: 'changed'; readonly also?: ReadonlySet<string> | undefined };
 
 export interface ReconcileResult {
   readonly applied: PodReport[];
@@ -44,6 +56,7 @@ export class CgroupExecutor {
   readonly #ctx: PassContext;
   readonly #restore: RestorePass;
   readonly #tier: BeTier;
+  readonly #settled = new SettledPods();
   #lock: Promise<unknown> = Promise.resolve();
 
   constructor(options: ExecutorOptions) {
@@ -107,9 +120,9 @@ export class CgroupExecutor {
       await this.#restore.prepare();
       const devices = await listBlockDevices(this.#options.fs, this.#options.sysRoot);
       const facts = { devices, beTier: this.#tier.quota };
-      const applied: PodReport[] = [];
-      for (const pod of input.pods) applied.push(await applyPod(ctx, pod, facts));
+      const applied = await this.#applyPods(input.pods, input.scope ?? { kind: 'all' }, facts);
       const keep = new Set(input.pods.map(pod => pod.uid));
+      this.#settled.keepOnly(keep);
       const restored: PodReport[] = [];
       for (const uid of this.#restore.candidates(keep)) restored.push(await this.#restore.restore(uid));
       for (const pod of input.pods) ctx.applied.set(pod.uid, pod);
@@ -118,6 +131,39 @@ export class CgroupExecutor {
       ctx.deps.rewrite.prune();
       return { applied, restored, tier };
     });
+  }
+
+  /**
+   * Phase one reads every pod in scope and stages its writes; one durable save of the originals covers them all;
+   * phase two writes. (One save per pod cost more than all the reads and writes together: docs/performance.md.)
+   */
+  async #applyPods(pods: readonly PlanPod[], scope: PassScope, facts: PlanFacts): Promise<PodReport[]> {
+    const ctx = this.#ctx;
+    const slots: (PodReport | PreparedPod)[] = [];
+    for (const pod of pods) {
+      const carried =
+        scope.kind === 'changed' && scope.also?.has(pod.uid) !== true
+          ? this.#settled.carried(pod.uid, podSpecKey(pod, facts))
+          : undefined;
+      slots.push(carried ?? backoffReport(ctx, pod, facts) ?? (await preparePod(ctx, pod, facts)));
+    }
+    let saveError: unknown;
+    try {
+      await ctx.deps.store.save();
+    } catch (error) {
+      saveError = error;
+    }
+    const applied: PodReport[] = [];
+    for (const slot of slots) {
+      if (!('session' in slot)) {
+        applied.push(slot);
+        continue;
+      }
+      const report = await finishPod(ctx, slot, facts, saveError);
+      this.#settled.note(slot.pod.uid, slot.specKey, report);
+      applied.push(report);
+    }
+    return applied;
   }
 
   /** Brings the interface's HTB tree to the plan's classes (undefined without network QoS). */

@@ -240,21 +240,39 @@ export class CgroupSession implements MechanismSession {
 
   async commit(ops: readonly WriteOp[]): Promise<void> {
     if (ops.length === 0) return;
-    if (this.target.recordOriginals) {
-      for (const op of ops)
-        this.deps.store.recordIfAbsent(this.target.identity, op.container ?? podDirKey, op.file, op.original);
+    this.stage(ops);
+    let saveError: unknown;
+    if (this.target.recordOriginals)
       try {
         await this.deps.store.save();
       } catch (error) {
-        // Never write without a saved original: a restore could not undo it.
-        for (const op of ops)
-          this.fail(
-            refOf(op.file, op.container),
-            errnoOf(error),
-            `original values not saved to ${this.deps.store.path}: ${messageOf(error)}`,
-          );
-        return;
+        saveError = error;
       }
+    await this.commitStaged(ops, saveError);
+  }
+
+  /**
+   * First half of a commit for a pass over many pods: records the originals the ops would overwrite (in memory).
+   * The executor saves the store once for every staged pod, then calls commitStaged: one durable save per pass
+   * instead of one per pod, still before any write it covers.
+   */
+  stage(ops: readonly WriteOp[]): void {
+    if (!this.target.recordOriginals) return;
+    for (const op of ops)
+      this.deps.store.recordIfAbsent(this.target.identity, op.container ?? podDirKey, op.file, op.original);
+  }
+
+  /** Second half: the writes, unless saving the staged originals failed (never write what a restore could not undo). */
+  async commitStaged(ops: readonly WriteOp[], saveError?: unknown): Promise<void> {
+    if (ops.length === 0) return;
+    if (saveError !== undefined && this.target.recordOriginals) {
+      for (const op of ops)
+        this.fail(
+          refOf(op.file, op.container),
+          errnoOf(saveError),
+          `original values not saved to ${this.deps.store.path}: ${messageOf(saveError)}`,
+        );
+      return;
     }
     await this.#executeInOrder(ops);
   }

@@ -1,6 +1,8 @@
-// The running node agent: the last good plan (from the API server, else the local copy) applied again every
-// resync interval, pods the plan does not know yet given their class values, the BE suppress loop, network
-// QoS, and the plan's status. One apply at a time; a refused plan leaves the previous values in place.
+// The running node agent: the last good plan (from the API server, else the local copy), pods the plan does not
+// know yet given their class values, the BE suppress loop, network QoS, and the plan's status. One apply at a
+// time; a refused plan leaves the previous values in place. A pass touches only what needs it: the pods whose plan
+// entry changed, the pods whose cgroups just appeared (inotify), and the drift check's few pods per step, spread
+// over the resync interval so each pod is re-read once per interval (docs/decisions/0120).
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { NodeIsolationPlan } from '../../api/plan.ts';
@@ -26,6 +28,8 @@ import { nodeFs, type AgentFs } from '../fs.ts';
 import { NodeConditionsPublisher } from '../conditions/node-conditions.ts';
 import type { KubeRequester } from '../eviction/kube-calls.ts';
 import { EvictionRunner, type NodeMemorySource } from '../eviction/runner.ts';
+import { DriftCursor } from './drift-cursor.ts';
+import type { PassScope } from '../executor/executor.ts';
 
 export type { RuntimeHealth };
 
@@ -54,8 +58,13 @@ export interface AgentRuntimeOptions {
     /** How often the Node's conditions are re-evaluated (default 10 s, kubelet's status period). */
     readonly conditionsIntervalMs?: number | undefined;
   };
-  /** Re-apply period: new processes get their oom_score_adj, drifted values are rewritten (default 10 s). */
+  /**
+   * Drift check period: every plan pod is re-read (and what drifted rewritten, new processes given their
+   * oom_score_adj) once per period, a few pods at a time spread over it (default 10 s here; the CLI's is 5 min).
+   */
   readonly resyncMs?: number;
+  /** Pods re-read per drift check step (default 10): 110 pods are 11 steps per period. */
+  readonly driftPodsPerStep?: number;
   /** Longest time between status writes while only pressure/quota change (default 10 s). */
   readonly statusIntervalMs?: number;
   readonly stallMs?: number;
@@ -89,6 +98,7 @@ export class AgentRuntime {
   private readonly conditions: NodeConditionsPublisher | undefined;
   private conditionsTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private readonly drift: DriftCursor;
   /** When the last queued step completed without throwing; the liveness probe's clock. */
   private readonly steps: StepClock;
   applies = 0;
@@ -101,6 +111,7 @@ export class AgentRuntime {
       options.healthBoundMs ?? Math.max(60_000, 3 * resyncMs),
     );
     this.suppress = new SuppressRunner(options);
+    this.drift = new DriftCursor(options.driftPodsPerStep ?? 10);
     this.status = new StatusPublisher(
       options.kube?.writeStatus,
       options.statusIntervalMs ?? 10_000,
@@ -216,7 +227,7 @@ export class AgentRuntime {
         enqueue: step => {
           this.enqueue(step);
         },
-        reapply: () => this.reapplyCurrent('new cgroup'),
+        reapply: uids => this.reapplyCurrent('new cgroup', { kind: 'changed', also: uids }),
       });
       this.cgroups.start();
     }
@@ -253,12 +264,26 @@ export class AgentRuntime {
       });
   }
 
+  /** The next drift check step, one share of the resync period after this one. */
   private scheduleResync(): void {
+    const pods = this.plan ? this.withProvisionalPods(this.plan).spec.pods.length : 0;
+    const stepMs = (this.options.resyncMs ?? 10_000) / this.drift.steps(pods);
     this.resyncTimer = setTimeout(() => {
-      this.enqueue(() => this.reapplyCurrent('resync'));
+      this.enqueue(() => this.driftStep());
       this.scheduleResync();
-    }, this.options.resyncMs ?? 10_000);
+    }, stepMs);
     this.resyncTimer.unref();
+  }
+
+  /** Re-reads the drift cursor's next few pods (and whatever changed); network QoS once per round. */
+  private async driftStep(): Promise<void> {
+    const plan = this.plan;
+    if (!plan) {
+      await this.writeStatusIfDue();
+      return;
+    }
+    const share = this.drift.next(this.withProvisionalPods(plan).spec.pods.map(pod => pod.uid));
+    await this.applyPlan(plan, 'resync', { kind: 'changed', also: share.pods }, share.roundStart);
   }
 
   /** A pod came or went: re-apply soon (within a tick) so new pods get their class values before the controller's plan. */
@@ -266,14 +291,14 @@ export class AgentRuntime {
     if (this.podsChanged) return;
     this.podsChanged = setTimeout(() => {
       this.podsChanged = undefined;
-      this.enqueue(() => this.reapplyCurrent('pods changed'));
+      this.enqueue(() => this.reapplyCurrent('pods changed', { kind: 'changed' }));
     }, 100);
   }
 
   /** Re-applies the plan current when the step runs (not when it was queued: a newer plan may have arrived). */
-  private async reapplyCurrent(source: string): Promise<void> {
+  private async reapplyCurrent(source: string, scope: PassScope): Promise<void> {
     const plan = this.plan;
-    if (plan) await this.applyPlan(plan, source);
+    if (plan) await this.applyPlan(plan, source, scope, false);
     else await this.writeStatusIfDue();
   }
 
@@ -286,7 +311,7 @@ export class AgentRuntime {
   /** A plan from the API server; one this build's schema rejects is refused (agent.applyPlan validates first). */
   private async fromApi(plan: CachedPlan | InvalidPlan): Promise<void> {
     if (!('invalid' in plan)) {
-      await this.applyPlan(plan, 'api');
+      await this.applyPlan(plan, 'api', { kind: 'changed' });
       return;
     }
     const report = await this.options.agent.applyPlan(plan.raw);
@@ -303,15 +328,26 @@ export class AgentRuntime {
     );
   }
 
-  private async applyPlan(plan: NodeIsolationPlan, source: string): Promise<void> {
-    const report = await this.options.agent.applyPlan(this.withProvisionalPods(plan));
+  /**
+   * Applies a plan in the given scope (default every pod). Network QoS is brought to the plan when the plan changed
+   * or `network` says so (once per drift round), not on every pass for new cgroups.
+   */
+  private async applyPlan(
+    plan: NodeIsolationPlan,
+    source: string,
+    scope: PassScope = { kind: 'all' },
+    network = true,
+  ): Promise<void> {
+    const report = await this.options.agent.applyPlan(this.withProvisionalPods(plan), scope);
     this.applies++;
     this.lastReport = report;
     if (report.status === 'refused') {
       this.noteRefusal(report, source);
     } else {
       if (source === 'api') this.refusal = undefined;
-      const changedPlan = canonicalJson(this.plan?.spec) !== canonicalJson(plan.spec);
+      // The same object is the same plan (drift steps and new-cgroup passes re-apply it): no canonical JSON of the
+      // whole spec, twice, on every pass.
+      const changedPlan = this.plan !== plan && canonicalJson(this.plan?.spec) !== canonicalJson(plan.spec);
       this.plan = plan;
       if (changedPlan) {
         await this.options.cache.save(plan);
@@ -322,8 +358,9 @@ export class AgentRuntime {
       }
       await this.suppress.run(plan);
       if (changedPlan) this.eviction?.update(plan.spec);
-      this.netUnsupported =
-        (await applyNetwork(this.options.agent, plan, this.options.logger)) ?? this.netUnsupported;
+      if (network || changedPlan)
+        this.netUnsupported =
+          (await applyNetwork(this.options.agent, plan, this.options.logger)) ?? this.netUnsupported;
     }
     await this.writeStatusIfDue();
   }

@@ -1,16 +1,17 @@
-// New pod and container cgroups (inotify, watch/cgroup-watcher.ts) trigger a plan pass at once instead of at the next
-// resync. Several directories appearing together are applied in one queued pass.
+// New pod and container cgroups (inotify, watch/cgroup-watcher.ts) trigger a pass over their pods at once instead of
+// at the next drift check. Several directories appearing together are applied in one queued pass.
 import type { Logger } from 'pino';
 import { errorMessage } from '../../kube/errors.ts';
 import { CgroupWatcher, type CgroupWatchEvent, type CgroupWatcherOptions } from '../watch/cgroup-watcher.ts';
+import { AttachWaiter } from './attach-waiter.ts';
 
 export interface CgroupTriggerOptions {
   readonly watch: Pick<CgroupWatcherOptions, 'hierarchies' | 'driver'>;
   readonly logger: Logger;
   /** Queues a runtime step (one at a time, behind the steps already queued). */
   readonly enqueue: (step: () => Promise<void>) => void;
-  /** Re-applies the plan current when the step runs. */
-  readonly reapply: () => Promise<void>;
+  /** Re-applies the plan current when the step runs, to what changed and to the pods whose cgroups appeared. */
+  readonly reapply: (uids: ReadonlySet<string>) => Promise<void>;
 }
 
 export class CgroupTrigger {
@@ -18,7 +19,14 @@ export class CgroupTrigger {
   #watcher: CgroupWatcher | undefined;
   /** A new-cgroup pass is queued (several directories appearing together are applied in one pass). */
   #passQueued = false;
-  readonly #attachRetries = new Set<NodeJS.Timeout>();
+  /** The pods whose cgroups appeared since the queued pass was queued (it takes them when it runs). */
+  #uids = new Set<string>();
+  readonly #retries = new Set<NodeJS.Timeout>();
+  readonly #attach = new AttachWaiter({
+    attached: uid => {
+      this.#queuePass(uid);
+    },
+  });
 
   constructor(options: CgroupTriggerOptions) {
     this.#options = options;
@@ -38,9 +46,10 @@ export class CgroupTrigger {
   }
 
   /**
-   * A pod or container cgroup appeared: apply the plan now, so the container runs isolated from its first moments.
-   * The runtime creates the directory before it attaches the process, so one more pass follows shortly after for
-   * the processes' oom_score_adj (a later process in the container inherits it).
+   * A pod or container cgroup appeared: apply the plan to its pod now, so the container runs isolated from its first
+   * moments. The runtime creates the directory before it attaches the process, so one more pass for the pod follows
+   * as soon as the container's cgroup.procs lists a process (attach-waiter.ts), for the processes' oom_score_adj (a
+   * later process in the container inherits it).
    */
   #onEvent(event: CgroupWatchEvent): void {
     if (event.type === 'watch-limit' || event.type === 'watch-restored')
@@ -49,25 +58,34 @@ export class CgroupTrigger {
         'cgroup watch degraded or back',
       );
     if (event.type !== 'container-added' && event.type !== 'pod-added') return;
-    this.#queuePass();
+    const { uid } = event;
+    this.#queuePass(uid);
+    if (event.type === 'container-added' && event.source !== 'initial')
+      this.#attach.wait(`${uid}/${event.container}`, uid, event.dir);
+    // And once more a little later, as before the attach wait: a runtime that fills the directory's files after
+    // creating it (not cgroupfs, where they come with the mkdir; a simulated node's plain files) is caught there.
     const retry = setTimeout(() => {
-      this.#attachRetries.delete(retry);
-      this.#queuePass();
+      this.#retries.delete(retry);
+      this.#queuePass(uid);
     }, 100);
-    this.#attachRetries.add(retry);
+    this.#retries.add(retry);
   }
 
-  #queuePass(): void {
+  #queuePass(uid: string): void {
+    this.#uids.add(uid);
     if (this.#passQueued) return;
     this.#passQueued = true;
     this.#options.enqueue(async () => {
       this.#passQueued = false;
-      await this.#options.reapply();
+      const uids = this.#uids;
+      this.#uids = new Set();
+      await this.#options.reapply(uids);
     });
   }
 
   close(): void {
-    for (const retry of this.#attachRetries) clearTimeout(retry);
+    for (const retry of this.#retries) clearTimeout(retry);
+    this.#attach.close();
     this.#watcher?.close();
   }
 }

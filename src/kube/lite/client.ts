@@ -1,13 +1,13 @@
-// A small Kubernetes API client on undici, for the node agent: the handful of calls it makes (paged list, watch
+// A small Kubernetes API client on node:http/https (node-pool.ts), for the node agent: the handful of calls it makes (paged list, watch
 // with bookmarks, merge patches of a plan's status) over one keep-alive connection pool, authenticated as
 // config.ts found. No generated models and no @kubernetes/client-node: objects stay plain JSON, and the process
 // does not pay for loading a client for every API group (docs/performance.md, "per-import RSS").
 //
 // request() and watch() have the shapes src/kube/sources.ts and src/kube/informer.ts expect of a transport, so an
 // Informer runs on this client unchanged; the Informer keeps the resourceVersion, relists on 410 and re-watches.
-import { Pool } from 'undici';
 import { KubeApiError, WatchInactivityError } from './api-error.ts';
 import type { ClusterConnection } from './config.ts';
+import { BodyTimeoutError, NodePool, type PoolResponse } from './node-pool.ts';
 import { isStaleConnectionError } from './stale-connection.ts';
 
 export type Query = Record<string, string | number | boolean | undefined>;
@@ -81,7 +81,7 @@ function parseJson(text: string, what: string): unknown {
 
 export class LiteKubeClient {
   readonly connection: ClusterConnection;
-  private readonly pool: Pool;
+  private readonly pool: NodePool;
   private readonly prefix: string;
   private readonly options: LiteClientOptions;
 
@@ -89,22 +89,15 @@ export class LiteKubeClient {
     this.connection = connection;
     this.options = options;
     this.prefix = connection.server.pathname.replace(/\/$/, '');
-    const tls = connection.server.protocol === 'https:';
-    this.pool = new Pool(connection.server.origin, {
+    this.pool = new NodePool(connection.server, {
       connections: options.maxConnections ?? 4,
-      keepAliveTimeout: options.keepAliveMs ?? 30_000,
-      connect: {
-        keepAlive: true,
-        keepAliveInitialDelay: 30_000,
-        ...(tls
-          ? {
-              ca: connection.ca,
-              rejectUnauthorized: !connection.insecureSkipTlsVerify,
-              servername: connection.tlsServerName,
-              cert: connection.clientCertificate?.cert,
-              key: connection.clientCertificate?.key,
-            }
-          : {}),
+      keepAliveMs: options.keepAliveMs ?? 30_000,
+      tls: {
+        ca: connection.ca,
+        rejectUnauthorized: !connection.insecureSkipTlsVerify,
+        servername: connection.tlsServerName,
+        cert: connection.clientCertificate?.cert,
+        key: connection.clientCertificate?.key,
       },
     });
   }
@@ -132,7 +125,7 @@ export class LiteKubeClient {
     const extra: Record<string, string> =
       body === undefined ? {} : { 'content-type': options.contentType ?? 'application/json' };
     for (let attempt = 0; ; attempt++) {
-      const send = (): ReturnType<Pool['request']> =>
+      const send = (): Promise<PoolResponse> =>
         this.pool.request({
           method,
           path: fullPath,
@@ -145,7 +138,7 @@ export class LiteKubeClient {
         if (isStaleConnectionError(error)) return send();
         throw error;
       });
-      const text = await response.body.text();
+      const text = await response.text();
       if (this.retryAfterUnauthorized(response.statusCode, attempt)) continue;
       const parsed = parseJson(text, what);
       if (response.statusCode < 200 || response.statusCode >= 300) {
@@ -250,11 +243,11 @@ export class LiteKubeClient {
         path: fullPath,
         headers: this.headers({}),
         signal: abort.signal,
-        bodyTimeout: this.options.watchInactivityMs ?? 90_000,
-        headersTimeout: 60_000,
+        bodyTimeoutMs: this.options.watchInactivityMs ?? 90_000,
+        headersTimeoutMs: 60_000,
       });
       if (response.statusCode === 200) break;
-      const text = await response.body.text();
+      const text = await response.text();
       if (this.retryAfterUnauthorized(response.statusCode, attempt)) continue;
       const retryAfter = response.headers['retry-after'];
       throw new KubeApiError(
@@ -300,14 +293,18 @@ export class LiteKubeClient {
         finish(error);
       }
     });
-    stream.on('error', (error: Error & { code?: string }) => {
+    stream.on('error', (error: Error) => {
       finish(
-        error.code === 'UND_ERR_BODY_TIMEOUT'
+        error instanceof BodyTimeoutError
           ? new WatchInactivityError(
               `WATCH ${path}: nothing received for ${this.options.watchInactivityMs ?? 90_000} ms`,
             )
           : error,
       );
+    });
+    // A connection that drops mid-stream closes the body without 'end' (and sometimes without 'error').
+    stream.on('close', () => {
+      finish(Object.assign(new Error(`WATCH ${path}: connection closed`), { code: 'ECONNRESET' }));
     });
     return {
       abort: () => {
@@ -321,7 +318,8 @@ export class LiteKubeClient {
   }
 
   /** Closes the pool's connections (open watches end). */
-  async close(): Promise<void> {
-    await this.pool.destroy();
+  close(): Promise<void> {
+    this.pool.destroy();
+    return Promise.resolve();
   }
 }

@@ -3,10 +3,20 @@
 // client certificate; current-context or a named context). Exec plugins and auth providers are refused with an
 // error naming the field: the agent never needs them, and running a plugin is not this client's job.
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { parse } from 'yaml';
 import { FileToken, staticToken, type TokenSource } from './token-file.ts';
+
+/**
+ * A kubeconfig's text as data. The yaml package is loaded only for a file that is not JSON: an agent in a cluster
+ * (service account, no kubeconfig) never pays its 8-12 MiB of resident memory (docs/performance.md).
+ */
+function parseKubeconfig(text: string): unknown {
+  if (text.trimStart().startsWith('{')) return JSON.parse(text) as unknown;
+  const yaml = createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  return yaml.parse(text) as unknown;
+}
 
 export interface ClusterConnection {
   /** The API server's origin, e.g. https://10.96.0.1:443 (a path prefix, if any, is kept). */
@@ -124,7 +134,7 @@ function loadFiles(paths: readonly string[]): MergedConfig {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT' && paths.length > 1) continue;
       throw new Error(`kubeconfig ${path}: ${(error as Error).message}`, { cause: error });
     }
-    const doc: unknown = parse(text);
+    const doc = parseKubeconfig(text);
     if (doc === null || doc === undefined) continue;
     if (!isRecord(doc)) throw new Error(`kubeconfig ${path}: not a mapping`);
     merged.files.push(path);

@@ -1,6 +1,7 @@
 // blkio (v1) / io (v2): the pod's I/O weight and per-device throttles. The weight goes to whichever weight file the
 // pod's directory has (CFQ's blkio.weight, else BFQ's; v2: io.bfq.weight unconverted, else io.weight converted);
 // throttle rules name devices the node resolves to major:minor numbers.
+import { dirname } from 'node:path';
 import type { PlanPod } from '../../../api/plan.ts';
 import type { AppliedCheck } from '../core/applied.ts';
 import { bpsRatesCodec, iopsRatesCodec, ioMaxCodec, weightCodec, type DeviceRates } from '../core/codecs.ts';
@@ -17,16 +18,33 @@ import {
 import type { MechanismSession } from '../core/session.ts';
 import { ioMaxOf, resolveThrottles, throttleFiles, throttleKeys } from './throttles.ts';
 
-/** The first weight file present in the pod's blkio/io directory, if any. */
+/**
+ * Which weight file a QoS directory's pods carry, per pass (keyed by the pass's facts, then the parent directory):
+ * every cgroup under one parent has the same interface files, so one pod's probe answers for the others and a
+ * pass makes two exists calls per QoS directory instead of per pod. "Neither" is kept only once the pod's own
+ * directory is known to exist (a vanished pod proves nothing).
+ */
+type WeightProbes = WeakMap<PlanFacts, Map<string, string | undefined>>;
+
 async function weightFile(
   session: MechanismSession,
   candidates: readonly Knob<number>[],
+  facts: PlanFacts,
+  probes: WeightProbes,
 ): Promise<string | undefined> {
   if (!session.layout.hasController('blkio')) return undefined;
+  const dir = session.dir('blkio', null);
+  const parent = dirname(dir);
+  let byParent = probes.get(facts);
+  if (byParent?.has(parent) === true) return byParent.get(parent);
+  if (!byParent) probes.set(facts, (byParent = new Map<string, string | undefined>()));
   for (const candidate of candidates) {
-    if (await session.exists(session.layout.file(session.dir('blkio', null), candidate.file)))
+    if (await session.exists(session.layout.file(dir, candidate.file))) {
+      byParent.set(parent, candidate.file);
       return candidate.file;
+    }
   }
+  if (await session.exists(dir)) byParent.set(parent, undefined);
   return undefined;
 }
 
@@ -51,10 +69,11 @@ function v1Blkio(): Mechanism {
     ),
   }));
   const knobs: Knob<unknown>[] = [...weights, ...throttles.map(t => t.knob)];
+  const probes: WeightProbes = new WeakMap();
   const want = async (pod: PlanPod, facts: PlanFacts, session: MechanismSession): Promise<Wanted> => {
     const values = new Map<string, unknown>();
     const unsupported = [];
-    const file = await weightFile(session, weights);
+    const file = await weightFile(session, weights, facts, probes);
     if (file === undefined)
       unsupported.push({
         knob: 'blkio.weight',
@@ -87,10 +106,11 @@ function v2Io(): Mechanism {
   const ioWeight = knob('io.weight', 'blkio', weightCodec(1, 10000, 'default'));
   const ioMax = knob('io.max', 'blkio', ioMaxCodec);
   const knobs: Knob<unknown>[] = [bfqWeight, ioWeight, ioMax];
+  const probes: WeightProbes = new WeakMap();
   const want = async (pod: PlanPod, facts: PlanFacts, session: MechanismSession): Promise<Wanted> => {
     const values = new Map<string, unknown>();
     const unsupported = [];
-    const file = await weightFile(session, [bfqWeight, ioWeight]);
+    const file = await weightFile(session, [bfqWeight, ioWeight], facts, probes);
     if (file === bfqWeight.file) values.set(bfqWeight.file, pod.blkio.weight);
     else if (file === ioWeight.file) values.set(ioWeight.file, blkioWeightToIoWeight(pod.blkio.weight));
     else
