@@ -349,20 +349,23 @@ export class AgentRuntime {
       // whole spec, twice, on every pass.
       const changedPlan = this.plan !== plan && canonicalJson(this.plan?.spec) !== canonicalJson(plan.spec);
       this.plan = plan;
-      if (changedPlan) {
-        await this.options.cache.save(plan);
-        this.options.logger.info(
-          { source, generation: plan.metadata.generation, status: report.status, counts: report.counts },
-          'plan applied',
-        );
-      }
+      if (changedPlan) await this.adoptPlan(plan, report, source);
       await this.suppress.run(plan);
-      if (changedPlan) this.eviction?.update(plan.spec);
       if (network || changedPlan)
         this.netUnsupported =
           (await applyNetwork(this.options.agent, plan, this.options.logger)) ?? this.netUnsupported;
     }
     await this.writeStatusIfDue();
+  }
+
+  /** A new plan was applied: keep the local copy, log it, and hand its eviction settings to the runner. */
+  private async adoptPlan(plan: NodeIsolationPlan, report: PlanApplyReport, source: string): Promise<void> {
+    await this.options.cache.save(plan);
+    this.options.logger.info(
+      { source, generation: plan.metadata.generation, status: report.status, counts: report.counts },
+      'plan applied',
+    );
+    this.eviction?.update(plan.spec);
   }
 
   private async restoreAll(): Promise<void> {
