@@ -11,7 +11,7 @@ import { canonicalJson } from '../../api/canonical-json.ts';
 import { errorMessage } from '../../kube/errors.ts';
 import type { Informer, InformerSource } from '../../kube/informer.ts';
 import type { CachedPlan, CachedPod, InvalidPlan } from '../../kube/transforms.ts';
-import type { NodeAgent, PlanApplyReport, PlanRefused } from '../apply-plan.ts';
+import type { NodeAgent, PlanApplied, PlanApplyReport, PlanRefused } from '../apply-plan.ts';
 import type { SamplerFor } from '../suppress/samplers/select.ts';
 import type { PlanCache } from './plan-cache.ts';
 import { planStatus, type PlanStatus } from './plan-status.ts';
@@ -359,7 +359,7 @@ export class AgentRuntime {
   }
 
   /** A new plan was applied: keep the local copy, log it, and hand its eviction settings to the runner. */
-  private async adoptPlan(plan: NodeIsolationPlan, report: PlanApplyReport, source: string): Promise<void> {
+  private async adoptPlan(plan: NodeIsolationPlan, report: PlanApplied, source: string): Promise<void> {
     await this.options.cache.save(plan);
     this.options.logger.info(
       { source, generation: plan.metadata.generation, status: report.status, counts: report.counts },
