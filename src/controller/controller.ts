@@ -12,6 +12,7 @@ import { PodIndex, type ClusterState, type RejectedPlan, type WrittenPlan } from
 import type { EventRecorder } from './events.ts';
 import type { ControllerMetrics } from './metrics.ts';
 import { desiredPolicyStatuses } from './policy-status.ts';
+import { PodCacheBehindError } from './pin-guard.ts';
 import { reconcileNode } from './reconcile-node.ts';
 import { defaultTopologyReplanIntervalMs, TopologyGate } from './topology-gate.ts';
 import { WorkQueue } from './work-queue.ts';
@@ -128,6 +129,11 @@ export class Controller {
         // was built on; expected whenever the cache lags, and the retry plans from the newer version.
         if (isConflict(error))
           this.options.logger.info({ key, retryInMs }, 'plan changed since it was read, re-planning');
+        else if (error instanceof PodCacheBehindError)
+          this.options.logger.info(
+            { key, pod: error.pod, retryInMs },
+            'pod cache behind the server, waiting',
+          );
         else
           this.options.logger.warn(
             { key, error: errorMessage(error), retryInMs },
@@ -203,7 +209,7 @@ export class Controller {
           outcome === 'unchanged' || outcome === 'absent' || outcome === 'unplannable' ? 'skipped' : outcome,
       });
     } catch (error) {
-      const result = isConflict(error) ? 'conflict' : 'failed';
+      const result = isConflict(error) || error instanceof PodCacheBehindError ? 'conflict' : 'failed';
       end({ result });
       this.options.metrics.planWrites.inc({ result });
       throw error;

@@ -31,7 +31,7 @@ export function controllerMetrics(registry = new Registry()): ControllerMetrics 
     }),
     planWrites: new Counter({
       name: 'nodeqos_controller_plan_writes_total',
-      help: 'Plan reconciles by result: written, skipped (unchanged), deleted, conflict (the stored plan was newer than the one it built on; retried), failed.',
+      help: 'Plan reconciles by result: written, skipped (unchanged), deleted, conflict (the stored plan was newer than the one it built on, or the pod cache was behind; retried), failed.',
       labelNames: ['result'],
       registers,
     }),

@@ -8,6 +8,7 @@ import type { ClusterWriter } from '../kube/writers.ts';
 import { canonicalJson } from '../api/canonical-json.ts';
 import type { ClusterState, RejectedPlan } from './cluster-state.ts';
 import type { EventRecorder } from './events.ts';
+import { confirmPinnedPodsGone } from './pin-guard.ts';
 import type { TopologyGate } from './topology-gate.ts';
 
 /** unplannable: a policy selects the node but its capacity cannot be planned; the existing plan is left as is. */
@@ -212,6 +213,7 @@ async function writeIfChanged(
   const existing = state.plans.get(nodeName);
   const current = state.written.get(nodeName)?.spec ?? existing?.spec;
   if (current && canonicalJson(current) === canonicalJson(plan.spec)) return 'unchanged';
+  await confirmPinnedPodsGone(current, plan.spec, (namespace, name) => writer.pod(namespace, name));
   const resourceVersion = await writer.applyPlan(plan, baseVersion(nodeName, state));
   state.written.set(nodeName, { spec: plan.spec, resourceVersion });
   logger.info(

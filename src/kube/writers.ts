@@ -15,6 +15,11 @@ export interface ClusterWriter {
    */
   applyPlan(plan: NodeIsolationPlan, basedOn?: string): Promise<string>;
   deletePlan(name: string): Promise<boolean>;
+  /**
+   * The one live read a write depends on: a pod's uid and phase on the server (undefined when it does not exist), to
+   * tell a deleted pinned pod from one the pod cache has not caught up with (src/controller/pin-guard.ts).
+   */
+  pod(namespace: string, name: string): Promise<{ uid: string; phase: string | undefined } | undefined>;
   patchPolicyStatus(name: string, status: NonNullable<NodeQoSPolicy['status']>): Promise<void>;
 }
 
@@ -37,6 +42,18 @@ export function kubeWriter(http: KubeHttp): ClusterWriter {
         { query: { fieldManager, force: true }, body, contentType: 'application/apply-patch+yaml' },
       );
       return stored.metadata?.resourceVersion ?? '';
+    },
+    async pod(namespace, name) {
+      try {
+        const pod = await http.request<{ metadata?: { uid?: string }; status?: { phase?: string } }>(
+          'GET',
+          `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}`,
+        );
+        return { uid: pod.metadata?.uid ?? '', phase: pod.status?.phase };
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
     },
     async deletePlan(name) {
       try {

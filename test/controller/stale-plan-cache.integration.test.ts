@@ -8,6 +8,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { PlanSpec } from '../../src/api/plan.ts';
 import { PodIndex, type ClusterState, type WrittenPlan } from '../../src/controller/cluster-state.ts';
 import { reconcileNode } from '../../src/controller/reconcile-node.ts';
+import { PodCacheBehindError } from '../../src/controller/pin-guard.ts';
 import { isConflict } from '../../src/kube/errors.ts';
 import { plansPath, policiesPath } from '../../src/kube/sources.ts';
 import {
@@ -45,11 +46,14 @@ describe.each(apiServers)('reconcile on a stale plan cache ($name API server)', 
   }
 
   /** The cluster as a freshly synced controller sees it; `plans` replaces the plan cache when given. */
-  async function state(plans?: readonly CachedPlan[]): Promise<ClusterState> {
+  async function state(
+    plans?: readonly CachedPlan[],
+    podCacheLacks: readonly string[] = [],
+  ): Promise<ClusterState> {
     const pods = new PodIndex();
     for (const raw of await items('/api/v1/pods')) {
       const pod = transformPod(raw);
-      if (pod) pods.upsert(pod);
+      if (pod && !podCacheLacks.includes(pod.metadata.name)) pods.upsert(pod);
     }
     const cachedPlans = plans ?? (await items(plansPath)).flatMap(raw => transformPlan(raw) ?? []);
     return {
@@ -105,5 +109,24 @@ describe.each(apiServers)('reconcile on a stale plan cache ($name API server)', 
     const caughtUp = await cluster.plan('n1');
     expect(caughtUp?.spec.pods.map(p => p.name)).toEqual(['be-c', 'lse-a', 'lse-b']);
     expect(pins(caughtUp?.spec)).toEqual(pins(newer?.spec));
+  });
+
+  it('does not drop a pinned pod its pod cache has lost while the server still has it; drops it once it is gone', async () => {
+    await cluster.node('n1', {}, '8');
+    await cluster.policy('p', {});
+    await cluster.pod('lse-a', 'n1', { qos: 'LSE', cpu: '2' });
+    await cluster.pod('ls-b', 'n1', { cpu: '1' });
+    expect(await reconcileNode('n1', await state(), deps())).toBe('written');
+    const before = await cluster.plan('n1');
+
+    // The pod watch is behind: lse-a is missing from the cache, but the server has it.
+    const lagging = reconcileNode('n1', await state(undefined, ['lse-a']), deps());
+    await expect(lagging).rejects.toBeInstanceOf(PodCacheBehindError);
+    expect((await cluster.plan('n1'))?.metadata.resourceVersion).toBe(before?.metadata.resourceVersion);
+
+    // Really deleted: the plan lets it go.
+    await cluster.deletePod('lse-a');
+    expect(await reconcileNode('n1', await state(), deps())).toBe('written');
+    expect((await cluster.plan('n1'))?.spec.pods.map(p => p.name)).toEqual(['ls-b']);
   });
 });
