@@ -21,7 +21,7 @@ import { startDevServer, type DevServer, type JsonObject } from '../../src/devse
 import { LiteKubeClient } from '../../src/kube/lite/client.ts';
 import { transformPod } from '../../src/kube/transforms.ts';
 import { removeDir } from '../support/kubepods.ts';
-import { plan } from './helpers/plans.ts';
+import { plan, planEviction } from './helpers/plans.ts';
 
 const memoryRoot = '/sys/fs/cgroup/memory';
 const testRoot = `nodeqos-test-${randomBytes(4).toString('hex')}`;
@@ -193,26 +193,11 @@ describe.skipIf(!enabled)('BE memory eviction on the real cgroup v1 kernel', () 
     const base = plan(nodeName, []).spec;
     const spec: PlanSpec = {
       ...base,
-      eviction: {
-        priorityThreshold: 6999,
+      eviction: planEviction({
         conditionTransitionSeconds: 0,
-        memory: {
-          enabled: true,
-          thresholdPercent: 70,
-          lowerPercent,
-          minReclaimBytes: 0,
-          coolDownSeconds: 30,
-          intervalSeconds: 60, // the test ticks by hand
-        },
-        cpu: {
-          enabled: false,
-          satisfactionLowerPercent: 60,
-          satisfactionUpperPercent: 80,
-          usageThresholdPercent: 90,
-          windowSeconds: 60,
-          coolDownSeconds: 20,
-        },
-      },
+        // intervalSeconds 60: the test ticks by hand.
+        memory: { enabled: true, lowerPercent, intervalSeconds: 60 },
+      }),
     };
     runner.update(spec);
     try {

@@ -15,6 +15,7 @@ import {
 import { evictionRound, type EvictOutcome } from '../../../src/agent/eviction/round.ts';
 import type { EvictionState } from '../../../src/agent/eviction/runner.ts';
 import { startDevServer, type DevServer, type JsonObject } from '../../../src/devserver/index.ts';
+import { planEviction } from '../helpers/plans.ts';
 import { LiteKubeClient } from '../../../src/kube/lite/client.ts';
 
 let server: DevServer;
@@ -219,26 +220,7 @@ describe('Events and node conditions', () => {
 });
 
 describe('NodeConditionsPublisher', () => {
-  const settings = {
-    priorityThreshold: 6999,
-    conditionTransitionSeconds: 60,
-    memory: {
-      enabled: true,
-      thresholdPercent: 70,
-      lowerPercent: 68,
-      minReclaimBytes: 0,
-      coolDownSeconds: 30,
-      intervalSeconds: 1,
-    },
-    cpu: {
-      enabled: false,
-      satisfactionLowerPercent: 60,
-      satisfactionUpperPercent: 80,
-      usageThresholdPercent: 90,
-      windowSeconds: 60,
-      coolDownSeconds: 20,
-    },
-  };
+  const settings = planEviction({ conditionTransitionSeconds: 60, memory: { enabled: true } });
   const memory = (over: boolean): EvictionState => ({
     memory: { percent: over ? 75 : 50, thresholdBytes: 70, lowerBytes: 68, over, targetBytes: over ? 7 : 0 },
     cpu: undefined,

@@ -14,7 +14,7 @@ import type { PlanSpec } from '../../../src/api/plan.ts';
 import { startDevServer, type DevServer } from '../../../src/devserver/index.ts';
 import { LiteKubeClient } from '../../../src/kube/lite/client.ts';
 import { transformPod } from '../../../src/kube/transforms.ts';
-import { plan } from '../helpers/plans.ts';
+import { plan, planEviction } from '../helpers/plans.ts';
 
 let server: DevServer;
 let client: LiteKubeClient;
@@ -89,26 +89,10 @@ describe('EvictionRunner, CPU starvation', () => {
     const spec: PlanSpec = {
       ...base,
       pools: { ls: '0-3', be: '0-3' },
-      eviction: {
-        priorityThreshold: 6999,
+      eviction: planEviction({
         conditionTransitionSeconds: 0,
-        memory: {
-          enabled: false,
-          thresholdPercent: 70,
-          lowerPercent: 68,
-          minReclaimBytes: 0,
-          coolDownSeconds: 30,
-          intervalSeconds: 1,
-        },
-        cpu: {
-          enabled: true,
-          satisfactionLowerPercent: 60,
-          satisfactionUpperPercent: 80,
-          usageThresholdPercent: 90,
-          windowSeconds: 10,
-          coolDownSeconds: 1,
-        },
-      },
+        cpu: { enabled: true, windowSeconds: 10, coolDownSeconds: 1 },
+      }),
     };
     runner.update(spec);
     try {

@@ -1,6 +1,11 @@
 // Hand-built plans for agent tests, validated by the real schema.
 import type { KubeQoS, QoSClass } from '../../../src/api/group.ts';
-import { planSchema, type NodeIsolationPlan, type PlanPod } from '../../../src/api/plan.ts';
+import {
+  planSchema,
+  type NodeIsolationPlan,
+  type PlanEviction,
+  type PlanPod,
+} from '../../../src/api/plan.ts';
 
 export interface PodInput {
   readonly uid: string;
@@ -75,3 +80,36 @@ export const uids = {
   be: '33333333-3333-4333-8333-333333333333',
   beBurstable: '44444444-4444-4444-8444-444444444444',
 } as const;
+
+/** A plan's eviction settings: the planner's defaults (both kinds off) with the given changes. */
+export function planEviction(
+  changes: {
+    readonly priorityThreshold?: number;
+    readonly conditionTransitionSeconds?: number;
+    readonly memory?: Partial<PlanEviction['memory']>;
+    readonly cpu?: Partial<PlanEviction['cpu']>;
+  } = {},
+): PlanEviction {
+  return {
+    priorityThreshold: changes.priorityThreshold ?? 6999,
+    conditionTransitionSeconds: changes.conditionTransitionSeconds ?? 300,
+    memory: {
+      enabled: false,
+      thresholdPercent: 70,
+      lowerPercent: 68,
+      minReclaimBytes: 0,
+      coolDownSeconds: 30,
+      intervalSeconds: 1,
+      ...changes.memory,
+    },
+    cpu: {
+      enabled: false,
+      satisfactionLowerPercent: 60,
+      satisfactionUpperPercent: 80,
+      usageThresholdPercent: 90,
+      windowSeconds: 60,
+      coolDownSeconds: 20,
+      ...changes.cpu,
+    },
+  };
+}
