@@ -19,6 +19,7 @@ import type { Pod } from '../../src/api/inputs.ts';
 import type { PlanSpec } from '../../src/api/plan.ts';
 import { startDevServer, type DevServer, type JsonObject } from '../../src/devserver/index.ts';
 import { LiteKubeClient } from '../../src/kube/lite/client.ts';
+import { liteClientFor } from '../support/lite-client.ts';
 import { transformPod } from '../../src/kube/transforms.ts';
 import { removeDir } from '../support/kubepods.ts';
 import { plan, planEviction } from './helpers/plans.ts';
@@ -112,16 +113,7 @@ async function listPods(): Promise<Pod[]> {
 describe.skipIf(!enabled)('BE memory eviction on the real cgroup v1 kernel', () => {
   beforeAll(async () => {
     server = await startDevServer();
-    client = new LiteKubeClient({
-      server: new URL(server.url),
-      ca: undefined,
-      insecureSkipTlsVerify: false,
-      tlsServerName: undefined,
-      clientCertificate: undefined,
-      bearerToken: undefined,
-      source: 'test',
-      namespace: undefined,
-    });
+    client = liteClientFor(server);
     for (const pod of pods) {
       const created = server.store.create('pods', {
         apiVersion: 'v1',

@@ -17,22 +17,14 @@ import type { EvictionState } from '../../../src/agent/eviction/runner.ts';
 import { startDevServer, type DevServer, type JsonObject } from '../../../src/devserver/index.ts';
 import { planEviction } from '../helpers/plans.ts';
 import { LiteKubeClient } from '../../../src/kube/lite/client.ts';
+import { liteClientFor } from '../../support/lite-client.ts';
 
 let server: DevServer;
 let client: LiteKubeClient;
 
 beforeEach(async () => {
   server = await startDevServer();
-  client = new LiteKubeClient({
-    server: new URL(server.url),
-    ca: undefined,
-    insecureSkipTlsVerify: false,
-    tlsServerName: undefined,
-    clientCertificate: undefined,
-    bearerToken: undefined,
-    source: 'test',
-    namespace: undefined,
-  });
+  client = liteClientFor(server);
 });
 
 afterEach(async () => {

@@ -13,6 +13,7 @@ import type { Pod } from '../../../src/api/inputs.ts';
 import type { PlanSpec } from '../../../src/api/plan.ts';
 import { startDevServer, type DevServer } from '../../../src/devserver/index.ts';
 import { LiteKubeClient } from '../../../src/kube/lite/client.ts';
+import { liteClientFor } from '../../support/lite-client.ts';
 import { transformPod } from '../../../src/kube/transforms.ts';
 import { plan, planEviction } from '../helpers/plans.ts';
 
@@ -22,16 +23,7 @@ let root = '';
 
 beforeEach(async () => {
   server = await startDevServer();
-  client = new LiteKubeClient({
-    server: new URL(server.url),
-    ca: undefined,
-    insecureSkipTlsVerify: false,
-    tlsServerName: undefined,
-    clientCertificate: undefined,
-    bearerToken: undefined,
-    source: 'test',
-    namespace: undefined,
-  });
+  client = liteClientFor(server);
   root = await mkdtemp(join(tmpdir(), 'nodeqos-cpu-evict-'));
   await mkdir(join(root, 'kubepods', 'besteffort'), { recursive: true });
 });
