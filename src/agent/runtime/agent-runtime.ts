@@ -99,6 +99,8 @@ export class AgentRuntime {
   private conditionsTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly drift: DriftCursor;
+  /** The pods of the last plan applied, provisional ones included: what the drift check walks through. */
+  private appliedUids: string[] = [];
   /** When the last queued step completed without throwing; the liveness probe's clock. */
   private readonly steps: StepClock;
   applies = 0;
@@ -266,7 +268,7 @@ export class AgentRuntime {
 
   /** The next drift check step, one share of the resync period after this one. */
   private scheduleResync(): void {
-    const pods = this.plan ? this.withProvisionalPods(this.plan).spec.pods.length : 0;
+    const pods = this.plan ? this.appliedUids.length : 0;
     const stepMs = (this.options.resyncMs ?? 10_000) / this.drift.steps(pods);
     this.resyncTimer = setTimeout(() => {
       this.enqueue(() => this.driftStep());
@@ -282,7 +284,7 @@ export class AgentRuntime {
       await this.writeStatusIfDue();
       return;
     }
-    const share = this.drift.next(this.withProvisionalPods(plan).spec.pods.map(pod => pod.uid));
+    const share = this.drift.next(this.appliedUids);
     await this.applyPlan(plan, 'resync', { kind: 'changed', also: share.pods }, share.roundStart);
   }
 
@@ -338,13 +340,15 @@ export class AgentRuntime {
     scope: PassScope = { kind: 'all' },
     network = true,
   ): Promise<void> {
-    const report = await this.options.agent.applyPlan(this.withProvisionalPods(plan), scope);
+    const applied = this.withProvisionalPods(plan);
+    const report = await this.options.agent.applyPlan(applied, scope);
     this.applies++;
     this.lastReport = report;
     if (report.status === 'refused') {
       this.noteRefusal(report, source);
     } else {
       if (source === 'api') this.refusal = undefined;
+      this.appliedUids = applied.spec.pods.map(pod => pod.uid);
       // The same object is the same plan (drift steps and new-cgroup passes re-apply it): no canonical JSON of the
       // whole spec, twice, on every pass.
       const changedPlan = this.plan !== plan && canonicalJson(this.plan?.spec) !== canonicalJson(plan.spec);
