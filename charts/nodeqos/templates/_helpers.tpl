@@ -117,3 +117,16 @@ cpu, cpuset, memory, blkio), with "all" the whole cgroup filesystem (docs/decisi
 {{- end -}}
 {{- toJson $mounts -}}
 {{- end -}}
+
+{{/*
+CEL for "these fields of object and oldObject are the same", a field absent on both counting as the same:
+has() on each side, then ==. Written out rather than with optional types (`object.spec.?x == oldObject.spec.?x`)
+so the policies also run in CEL engines without that extension (the embedded dev server's); one line per field.
+*/}}
+{{- define "nodeqos.sameFields" -}}
+{{- $terms := list -}}
+{{- range . -}}
+{{- $terms = append $terms (printf "(has(object.%[1]s) == has(oldObject.%[1]s) && (!has(object.%[1]s) || object.%[1]s == oldObject.%[1]s))" .) -}}
+{{- end -}}
+{{- join " &&\n        " $terms -}}
+{{- end -}}
