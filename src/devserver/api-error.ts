@@ -136,3 +136,8 @@ export function unsupportedMediaType(accepted: readonly string[]): ApiError {
 export function internalError(message: string): ApiError {
   return new ApiError(500, 'InternalError', `Internal error occurred: ${message}`);
 }
+
+/** A bearer token the server does not know, that expired, or whose bound object is gone. */
+export function unauthorized(): ApiError {
+  return new ApiError(401, 'Unauthorized', 'Unauthorized');
+}

@@ -88,6 +88,7 @@ export function crdResourceTypes(crd: CustomResourceDefinition): ResourceType[] 
     .map(version => ({
       key: resourceKey(group, names.plural),
       builtin: false,
+      virtual: false,
       group,
       version: version.name,
       plural: names.plural,

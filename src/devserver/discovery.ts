@@ -14,7 +14,7 @@ function resourceEntries(type: ResourceType): JsonObject[] {
     singularName: type.singular,
     namespaced: type.namespaced,
     kind: type.kind,
-    verbs: resourceVerbs,
+    verbs: type.virtual ? ['create'] : resourceVerbs,
   };
   if (type.shortNames.length > 0) main.shortNames = [...type.shortNames];
   if (type.categories.length > 0) main.categories = [...type.categories];
@@ -33,10 +33,26 @@ function resourceEntries(type: ResourceType): JsonObject[] {
           },
         ]
       : [];
-  if (!type.statusSubresource) return [main, ...eviction];
+  // serviceaccounts/token: TokenRequest (authentication.k8s.io/v1, create only).
+  const token: JsonObject[] =
+    type.key === 'serviceaccounts'
+      ? [
+          {
+            name: 'serviceaccounts/token',
+            singularName: '',
+            namespaced: true,
+            group: 'authentication.k8s.io',
+            version: 'v1',
+            kind: 'TokenRequest',
+            verbs: ['create'],
+          },
+        ]
+      : [];
+  if (!type.statusSubresource) return [main, ...eviction, ...token];
   return [
     main,
     ...eviction,
+    ...token,
     {
       name: `${type.plural}/status`,
       singularName: '',

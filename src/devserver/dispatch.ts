@@ -10,7 +10,10 @@ import {
   versionInfo,
 } from './discovery.ts';
 import type { RequestInfo, Verb } from './faults.ts';
+import type { UserInfo } from './authn/user-info.ts';
 import { handleEviction } from './handlers/eviction.ts';
+import { handleSelfSubjectReview } from './handlers/self-subject-review.ts';
+import { handleTokenRequest } from './handlers/token-request.ts';
 import { handlePatch } from './handlers/patch.ts';
 import { handleGet, handleList, selectionOf, type ReadFormat } from './handlers/read.ts';
 import { tableRequest } from './table.ts';
@@ -49,10 +52,15 @@ function methodVerb(method: string, item: boolean, query: URLSearchParams): Verb
 
 /** The verb of a resource request; methods a target does not allow are a 405. */
 function resourceVerb(method: string, target: ResourceTarget, query: URLSearchParams): Verb {
-  // pods/eviction takes one verb: create (POST on the item's subresource).
-  if (target.subresource === 'eviction') {
+  // pods/eviction and serviceaccounts/token take one verb: create (POST on the item's subresource).
+  if (target.subresource === 'eviction' || target.subresource === 'token') {
     if (method === 'POST') return 'create';
-    throw methodNotAllowed(method, `${target.type.key}/eviction`);
+    throw methodNotAllowed(method, `${target.type.key}/${target.subresource}`);
+  }
+  // selfsubjectreviews: POST on the collection, nothing to read back.
+  if (target.type.virtual) {
+    if (method === 'POST' && target.name === undefined) return 'create';
+    throw methodNotAllowed(method, target.type.key);
   }
   const verb = methodVerb(method, target.name !== undefined, query);
   const onSubresource = target.subresource !== undefined;
@@ -151,12 +159,15 @@ async function write(
   ctx: DispatchContext,
   target: ResourceTarget,
   verb: Verb,
-  req: IncomingMessage,
+  http: RequestHttp,
 ): Promise<Reply> {
+  const { req, user } = http;
   const query = new URL(`http://localhost${req.url ?? '/'}`).searchParams;
-  const params = writeParams(query, req);
+  const params = writeParams(query, req, user);
   switch (verb) {
     case 'create':
+      if (target.type.virtual) return handleSelfSubjectReview(ctx, user);
+      if (target.subresource === 'token') return handleTokenRequest(ctx, target, await objectBody(req));
       if (target.subresource === 'eviction')
         return handleEviction(ctx, target, await objectBody(req), params);
       return handleCreate(ctx, target, await objectBody(req), params);
@@ -177,12 +188,19 @@ function readFormat(ctx: DispatchContext, req: IncomingMessage, url: URL): ReadF
   return { table: tableRequest(req, url.searchParams), now: ctx.now() };
 }
 
+/** One request's connection and its authenticated user. */
+export interface RequestHttp {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly user: UserInfo;
+}
+
 /** Handles a request; undefined means the handler streams the response itself (watch). */
 export async function dispatch(
   ctx: DispatchContext,
   route: Route,
   info: RequestInfo,
-  http: { req: IncomingMessage; res: ServerResponse },
+  http: RequestHttp,
 ): Promise<Reply | undefined> {
   const fixed = discovery(ctx, route, info);
   if (fixed !== undefined || route.kind !== 'resource') return fixed;
@@ -197,6 +215,6 @@ export async function dispatch(
       watch(ctx, target, url, http.res);
       return undefined;
     default:
-      return write(ctx, target, info.verb, http.req);
+      return write(ctx, target, info.verb, http);
   }
 }

@@ -6,6 +6,8 @@ export interface ResourceType {
   readonly key: string;
   /** A Kubernetes type (core, coordination, events) rather than a custom resource. */
   readonly builtin: boolean;
+  /** Nothing is stored: create only, answered from the request itself (selfsubjectreviews). */
+  readonly virtual: boolean;
   /** '' for the core group. */
   readonly group: string;
   readonly version: string;
@@ -60,12 +62,14 @@ interface BuiltinSpec {
   status?: boolean;
   createKeepsStatus?: boolean;
   fieldLabels?: string[];
+  virtual?: boolean;
 }
 
 function builtin(spec: BuiltinSpec): ResourceType {
   return {
     key: resourceKey(spec.group, spec.plural),
     builtin: true,
+    virtual: spec.virtual ?? false,
     group: spec.group,
     version: spec.version,
     plural: spec.plural,
@@ -148,6 +152,39 @@ export function builtinResourceTypes(): ResourceType[] {
       plural: 'leases',
       kind: 'Lease',
       namespaced: true,
+    }),
+    // Identities and their tokens (serviceaccounts/token, TokenRequest), and who a token is (SelfSubjectReview).
+    builtin({
+      group: '',
+      version: 'v1',
+      plural: 'serviceaccounts',
+      kind: 'ServiceAccount',
+      namespaced: true,
+      shortNames: ['sa'],
+    }),
+    builtin({
+      group: 'authentication.k8s.io',
+      version: 'v1',
+      plural: 'selfsubjectreviews',
+      kind: 'SelfSubjectReview',
+      namespaced: false,
+      virtual: true,
+    }),
+    // Admission policies the server evaluates on every write (admission-policy/policy-admission.ts).
+    builtin({
+      group: 'admissionregistration.k8s.io',
+      version: 'v1',
+      plural: 'validatingadmissionpolicies',
+      kind: 'ValidatingAdmissionPolicy',
+      namespaced: false,
+      status: true,
+    }),
+    builtin({
+      group: 'admissionregistration.k8s.io',
+      version: 'v1',
+      plural: 'validatingadmissionpolicybindings',
+      kind: 'ValidatingAdmissionPolicyBinding',
+      namespaced: false,
     }),
   ];
 }

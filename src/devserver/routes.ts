@@ -9,8 +9,11 @@ export interface ResourceTarget {
   readonly namespace: string | undefined;
   /** Undefined for collection requests. */
   readonly name: string | undefined;
-  readonly subresource: 'status' | 'eviction' | undefined;
+  readonly subresource: Subresource | undefined;
 }
+
+/** The subresources served: status (with a status subresource), pods/eviction, serviceaccounts/token. */
+export type Subresource = 'status' | 'eviction' | 'token';
 
 export type Route =
   | { readonly kind: 'health' }
@@ -47,14 +50,25 @@ function splitResourcePath(rest: readonly string[]): Parts {
   };
 }
 
+/** Whether `type` serves `subresource`: status when it has one, pods/eviction, serviceaccounts/token. */
+function servesSubresource(type: ResourceType, subresource: string): boolean {
+  switch (subresource) {
+    case 'status':
+      return type.statusSubresource;
+    case 'eviction':
+      return type.key === 'pods';
+    case 'token':
+      return type.key === 'serviceaccounts';
+    default:
+      return false;
+  }
+}
+
 function checkParts(type: ResourceType, parts: Parts): void {
   const misplaced =
     (parts.namespace !== undefined && !type.namespaced) ||
     (parts.namespace === undefined && type.namespaced && parts.name !== undefined);
-  const badSubresource =
-    parts.subresource !== undefined &&
-    !(parts.subresource === 'status' && type.statusSubresource) &&
-    !(parts.subresource === 'eviction' && type.key === 'pods');
+  const badSubresource = parts.subresource !== undefined && !servesSubresource(type, parts.subresource);
   if (parts.extra || misplaced || badSubresource) throw routeNotFound();
 }
 
@@ -68,8 +82,7 @@ function resourceRoute(
   const type = parts.plural === undefined ? undefined : registry.find(group, version, parts.plural);
   if (type === undefined) throw routeNotFound();
   checkParts(type, parts);
-  const subresource =
-    parts.subresource === undefined ? undefined : parts.subresource === 'eviction' ? 'eviction' : 'status';
+  const subresource = parts.subresource as Subresource | undefined;
   return { kind: 'resource', target: { type, namespace: parts.namespace, name: parts.name, subresource } };
 }
 

@@ -6,7 +6,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { pino, type Logger } from 'pino';
+import { AdmissionPolicies } from './admission-policy/policy-admission.ts';
 import { ApiError, internalError } from './api-error.ts';
+import { TokenAuthority } from './authn/tokens.ts';
 import { loadCrdDirectory, parseCrd, type CustomResourceDefinition } from './crds.ts';
 import { dispatch, requestInfo, type DispatchContext } from './dispatch.ts';
 import { Faults, type FailureRule, type RequestMatcher } from './faults.ts';
@@ -99,6 +101,8 @@ async function handleRequest(handling: Handling, req: IncomingMessage, res: Serv
   const url = new URL(`http://localhost${req.url ?? '/'}`);
   let reply: Reply | undefined;
   try {
+    // Authentication first, as on a real server: a bad token is a 401 whatever the path.
+    const user = ctx.tokens.authenticate(req.headers.authorization);
     const route = parseRoute(url.pathname, ctx.registry);
     const info = requestInfo(method, url, route);
     const latency = faults.latencyFor(info);
@@ -106,7 +110,7 @@ async function handleRequest(handling: Handling, req: IncomingMessage, res: Serv
     const failure = faults.takeFailure(info);
     reply =
       failure === undefined
-        ? await dispatch(ctx, route, info, { req, res })
+        ? await dispatch(ctx, route, info, { req, res, user })
         : errorReply(failure.error, failure.headers);
   } catch (error) {
     if (error instanceof ApiError) reply = errorReply(error);
@@ -142,6 +146,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const ctx: DispatchContext = {
     store,
     now,
+    tokens: new TokenAuthority(store, now),
+    policies: new AdmissionPolicies(store, registry),
     registry,
     watches,
     serverAddress: '',

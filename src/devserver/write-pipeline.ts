@@ -1,17 +1,29 @@
-// The last steps every write shares: admission, managedFields for non-apply writes, dry run, and the store.
+// The last steps every write shares: admission (schema, then admission policies), managedFields for non-apply
+// writes, dry run, and the store.
 import type { IncomingMessage } from 'node:http';
 import { admit, parseFieldValidation, type FieldValidation } from './admission.ts';
+import { attributesOfWrite } from './admission-policy/attributes.ts';
+import {
+  checkPolicyCompiles,
+  policyResource,
+  type AdmissionPolicies,
+} from './admission-policy/policy-admission.ts';
+import type { TokenAuthority } from './authn/tokens.ts';
+import type { UserInfo } from './authn/user-info.ts';
 import { badRequest } from './api-error.ts';
 import { randomUUID } from 'node:crypto';
 import { cloneJson, isJsonObject, type JsonObject } from './json.ts';
 import type { FieldScope } from './patch/field-paths.ts';
 import { readManagedFields, recordUpdate, writeManagedFields } from './patch/managed-fields.ts';
 import { apiVersionOf, type ResourceType } from './resource-types.ts';
+import type { Subresource } from './routes.ts';
 import type { ObjectStore } from './store.ts';
 
 export interface ServerContext {
   readonly store: ObjectStore;
   readonly now: () => Date;
+  readonly tokens: TokenAuthority;
+  readonly policies: AdmissionPolicies;
 }
 
 export interface WriteParams {
@@ -21,6 +33,8 @@ export interface WriteParams {
   readonly manager: string;
   readonly force: boolean;
   readonly fieldManagerGiven: boolean;
+  /** Who sent the request (authn/tokens.ts): what admission policies see as request.userInfo. */
+  readonly user: UserInfo;
 }
 
 function defaultManager(req: IncomingMessage): string {
@@ -29,7 +43,7 @@ function defaultManager(req: IncomingMessage): string {
   return product === '' ? 'unknown' : product.slice(0, 128);
 }
 
-export function writeParams(query: URLSearchParams, req: IncomingMessage): WriteParams {
+export function writeParams(query: URLSearchParams, req: IncomingMessage, user: UserInfo): WriteParams {
   const dryRun = query.getAll('dryRun');
   if (dryRun.some(value => value !== 'All')) throw badRequest(`dryRun: supported values: "All"`);
   const force = query.get('force');
@@ -44,6 +58,7 @@ export function writeParams(query: URLSearchParams, req: IncomingMessage): Write
     manager: manager ?? defaultManager(req),
     force: force === 'true',
     fieldManagerGiven: manager !== null,
+    user,
   };
 }
 
@@ -54,7 +69,7 @@ export function time(now: () => Date): string {
 }
 
 /** What a write to the main resource or to /status may change. */
-export function writeScope(type: ResourceType, subresource: 'status' | 'eviction' | undefined): FieldScope {
+export function writeScope(type: ResourceType, subresource: Subresource | undefined): FieldScope {
   if (subresource === 'status') return 'status';
   return type.statusSubresource ? 'main' : 'all';
 }
@@ -126,6 +141,18 @@ export function commitWrite(ctx: ServerContext, request: WriteRequest): WriteRes
   });
   const object = admitted.object;
   dropEmptyMetadataMaps(object);
+  if (type.key === policyResource) checkPolicyCompiles(type, object);
+  const policyWarnings = ctx.policies.enforce(
+    attributesOfWrite({
+      type,
+      subResource: request.scope === 'status' ? 'status' : '',
+      object,
+      oldObject: before,
+      user: params.user,
+      dryRun: params.dryRun,
+    }),
+  );
+  const warnings = [...admitted.warnings, ...policyWarnings];
   if (request.managedFieldsDone) writeManagedFields(object, readManagedFields(object));
   else {
     const apiVersion = apiVersionOf(type);
@@ -142,11 +169,11 @@ export function commitWrite(ctx: ServerContext, request: WriteRequest): WriteRes
   if (params.dryRun) {
     // A dry-run create shows what would be stored, server-owned fields included (as a real server does).
     if (before === undefined) stampDryRunCreate(object, ctx.now());
-    return { object, created: before === undefined, warnings: admitted.warnings };
+    return { object, created: before === undefined, warnings };
   }
   const stored =
     before === undefined
       ? ctx.store.create(type.key, object)
       : ctx.store.update(type.key, object, { precondition: request.precondition });
-  return { object: stored, created: before === undefined, warnings: admitted.warnings };
+  return { object: stored, created: before === undefined, warnings };
 }

@@ -101,6 +101,8 @@ describe('discovery', () => {
       'events.k8s.io',
       'policy',
       'coordination.k8s.io',
+      'authentication.k8s.io',
+      'admissionregistration.k8s.io',
       'nodeqos.io',
     ]);
     const version = (await (await fetch(`${server.url}/version`)).json()) as { gitVersion: string };

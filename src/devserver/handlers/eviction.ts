@@ -146,6 +146,19 @@ export function handleEviction(
   const pod = ctx.store.get('pods', target.namespace ?? '', name);
   if (pod === undefined) throw notFound(target.type, name);
   const uid = fieldOf(eviction, 'deleteOptions', 'preconditions', 'uid');
+  const warnings = ctx.policies.enforce({
+    operation: 'CREATE',
+    resource: { group: '', version: 'v1', resource: 'pods' },
+    subResource: 'eviction',
+    kind: { group: 'policy', version: 'v1', kind: 'Eviction' },
+    namespaced: true,
+    name,
+    namespace: target.namespace ?? '',
+    object: { apiVersion: 'policy/v1', kind: 'Eviction', ...eviction },
+    oldObject: undefined,
+    user: params.user,
+    dryRun: params.dryRun,
+  });
   if (typeof uid === 'string' && uid !== metadataField(pod).uid)
     throw conflict(
       target.type,
@@ -157,6 +170,6 @@ export function handleEviction(
   return {
     status: 201,
     body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success' },
-    warnings: [],
+    warnings,
   };
 }

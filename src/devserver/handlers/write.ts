@@ -20,6 +20,7 @@ import {
   type ServerContext,
   type WriteParams,
 } from '../write-pipeline.ts';
+import { attributesOfWrite, type AdmissionAttributes } from '../admission-policy/attributes.ts';
 import { presentObject } from './present.ts';
 import { selectionOf } from './read.ts';
 
@@ -126,12 +127,28 @@ export function handleDelete(
       `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${jsonText(currentUid)}`,
     );
   }
-  if (params.dryRun) return reply(target, current, 200, []);
+  const warnings = ctx.policies.enforce(deleteAttributes(target, current, params));
+  if (params.dryRun) return reply(target, current, 200, warnings);
   const result = ctx.store.delete(target.type.key, namespaceOf(current), nameOf(current), {
     precondition: resourceVersion,
   });
-  if (!result.pending && !target.type.builtin) return deletedStatus(target, result.object);
-  return reply(target, result.object, result.pending ? 202 : 200, []);
+  if (!result.pending && !target.type.builtin) return { ...deletedStatus(target, result.object), warnings };
+  return reply(target, result.object, result.pending ? 202 : 200, warnings);
+}
+
+function deleteAttributes(
+  target: ResourceTarget,
+  current: Readonly<JsonObject>,
+  params: WriteParams,
+): AdmissionAttributes {
+  return attributesOfWrite({
+    type: target.type,
+    subResource: '',
+    object: undefined,
+    oldObject: current,
+    user: params.user,
+    dryRun: params.dryRun,
+  });
 }
 
 /**
@@ -167,6 +184,8 @@ export function handleDeleteCollection(
   const doomed = ctx.store
     .list(target.type.key, target.namespace)
     .filter(object => selects(selection, object));
+  // Admission first for every object: a denial deletes none of them.
+  for (const object of doomed) ctx.policies.enforce(deleteAttributes(target, object, params));
   if (!params.dryRun) {
     for (const object of doomed) ctx.store.delete(target.type.key, namespaceOf(object), nameOf(object));
   }

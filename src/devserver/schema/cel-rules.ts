@@ -9,12 +9,13 @@ import { kubernetesListFunctions } from './cel-lists.ts';
 import { listMapKeys, propertySchema, type CrdSchema, type ValidationRule } from './crd-schema.ts';
 import { appendRuleFieldPath, fieldChild, fieldIndex, fieldKey } from './field-path-text.ts';
 
-type Program = (bindings: Record<string, CelInput>) => CelResult;
+export type Program = (bindings: Record<string, CelInput>) => CelResult;
 
 const environment = celEnv({ funcs: [...strings, ...kubernetesListFunctions] });
 const programs = new Map<string, Program>();
 
-function compile(expression: string): Program {
+/** Parses and plans a CEL expression once (cached by its text); throws when it does not compile. */
+export function compile(expression: string): Program {
   let program = programs.get(expression);
   if (program === undefined) {
     const planned = plan(environment, parse(expression));

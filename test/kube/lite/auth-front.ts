@@ -1,6 +1,8 @@
-// An authenticating TLS front for the dev server (which has no authentication): real certificates made with
-// openssl (a CA, a server certificate for 127.0.0.1, a client certificate), client-certificate and bearer-token
-// authentication as a kube-apiserver does them, and every request passed on to the dev server, watches streamed.
+// An authenticating TLS front for the dev server (which knows only the tokens it issues itself): real certificates
+// made with openssl (a CA, a server certificate for 127.0.0.1, a client certificate), client-certificate and
+// bearer-token authentication as a kube-apiserver does them, and every request passed on to the dev server,
+// watches streamed. Like an authenticating front proxy it consumes the credentials: the Authorization header
+// is not passed on, so the dev server sees its loopback administrator.
 // Tokens are checked against a function, so a test can revoke the old token when it rotates the file.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -140,9 +142,11 @@ export async function startAuthFront(options: AuthFrontOptions): Promise<AuthFro
         );
         return;
       }
+      const headers = { ...req.headers };
+      delete headers.authorization;
       const forward = httpRequest(
         `${upstream}${req.url ?? '/'}`,
-        { method: req.method, headers: { ...req.headers, host: new URL(upstream).host } },
+        { method: req.method, headers: { ...headers, host: new URL(upstream).host } },
         upstreamRes => {
           res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
           // A watch sends nothing until its first event: the client must see the headers now.

@@ -1,0 +1,93 @@
+// Which requests a policy's matchConstraints (and a binding's matchResources) select: resourceRules minus
+// excludeResourceRules, then namespaceSelector and objectSelector, as k8s.io/apiserver's admission matching does.
+import type { LabelSelector } from '../../api/meta.ts';
+import { selectorMatches } from '../../api/selector.ts';
+import { isJsonObject, type JsonObject, type JsonValue } from '../json.ts';
+import type { ObjectStore } from '../store.ts';
+import type { AdmissionAttributes } from './attributes.ts';
+
+function strings(value: JsonValue | undefined): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+function listed(values: readonly string[], wanted: string): boolean {
+  return values.includes('*') || values.includes(wanted);
+}
+
+/**
+ * `pods` is the resource itself, `pods/status` one subresource, `pods/*` the resource and all its subresources,
+ * `*` every resource (no subresource), `*\/status` that subresource of every resource, `*\/*` everything.
+ */
+function resourceListed(patterns: readonly string[], resource: string, subResource: string): boolean {
+  return patterns.some(pattern => {
+    const [res = '', sub] = pattern.split('/', 2);
+    if (res !== '*' && res !== resource) return false;
+    if (sub === undefined) return subResource === '';
+    return sub === '*' || sub === subResource;
+  });
+}
+
+function ruleMatches(rule: JsonValue, attrs: AdmissionAttributes): boolean {
+  if (!isJsonObject(rule)) return false;
+  const scope = typeof rule.scope === 'string' ? rule.scope : '*';
+  const scoped = scope === '*' || (scope === 'Namespaced') === attrs.namespaced;
+  // excludeResourceRules carry no operations: they exclude every operation.
+  const operations = rule.operations === undefined ? ['*'] : strings(rule.operations);
+  return (
+    scoped &&
+    listed(operations, attrs.operation) &&
+    listed(strings(rule.apiGroups), attrs.resource.group) &&
+    listed(strings(rule.apiVersions), attrs.resource.version) &&
+    resourceListed(strings(rule.resources), attrs.resource.resource, attrs.subResource)
+  );
+}
+
+function labelsOf(object: Readonly<JsonObject> | undefined): Record<string, string> {
+  const metadata = object?.metadata;
+  const labels = isJsonObject(metadata) ? metadata.labels : undefined;
+  if (!isJsonObject(labels)) return {};
+  return Object.fromEntries(
+    Object.entries(labels).flatMap(([key, value]) => (typeof value === 'string' ? [[key, value]] : [])),
+  );
+}
+
+function selectorOf(value: JsonValue | undefined): LabelSelector | undefined {
+  return isJsonObject(value) ? value : undefined;
+}
+
+/** A namespaceSelector applies to namespaced requests and to Namespace objects themselves (their own labels). */
+function namespaceSelected(
+  selector: LabelSelector | undefined,
+  attrs: AdmissionAttributes,
+  store: ObjectStore,
+): boolean {
+  if (selector === undefined) return true;
+  if (attrs.resource.group === '' && attrs.resource.resource === 'namespaces')
+    return selectorMatches(selector, labelsOf(attrs.object ?? attrs.oldObject));
+  if (!attrs.namespaced) return true;
+  return selectorMatches(selector, labelsOf(store.get('namespaces', '', attrs.namespace)));
+}
+
+/** An objectSelector matches when the object or the old object has matching labels. */
+function objectSelected(selector: LabelSelector | undefined, attrs: AdmissionAttributes): boolean {
+  if (selector === undefined) return true;
+  return [attrs.object, attrs.oldObject].some(
+    object => object !== undefined && selectorMatches(selector, labelsOf(object)),
+  );
+}
+
+export function resourcesMatch(
+  match: JsonObject,
+  attrs: AdmissionAttributes,
+  store: ObjectStore,
+  requireRules: boolean,
+): boolean {
+  const rules = Array.isArray(match.resourceRules) ? match.resourceRules : [];
+  if ((requireRules || rules.length > 0) && !rules.some(rule => ruleMatches(rule, attrs))) return false;
+  const excluded = Array.isArray(match.excludeResourceRules) ? match.excludeResourceRules : [];
+  if (excluded.some(rule => ruleMatches(rule, attrs))) return false;
+  return (
+    namespaceSelected(selectorOf(match.namespaceSelector), attrs, store) &&
+    objectSelected(selectorOf(match.objectSelector), attrs)
+  );
+}
