@@ -1,16 +1,19 @@
-// The chart's ValidatingAdmissionPolicies (templates/agent-admission-policy.yaml) against a real kube-apiserver:
-// the chart installed with the real helm, then requests sent with real ServiceAccount tokens of the agent. A
-// token bound to a pod on node n1 (TokenRequest with boundObjectRef, as kubelet asks for the agent's token) makes
-// the API server add the user info extra authentication.kubernetes.io/node-name=n1; the policies allow the agent
-// its own node's plan status, Node conditions and evictions, and deny the same on n2, and deny everything to a
-// token of the same ServiceAccount that carries no node. The embedded dev server does not evaluate admission
-// policies (docs/decisions/0146): this suite runs on the real server only.
+// The chart's ValidatingAdmissionPolicies (templates/agent-admission-policy.yaml) on both API servers: requests
+// sent with real ServiceAccount tokens of the agent. A token bound to a pod on node n1 (TokenRequest with
+// boundObjectRef, as kubelet asks for the agent's token) makes the API server add the user info extra
+// authentication.kubernetes.io/node-name=n1; the policies allow the agent its own node's plan status, Node
+// conditions and evictions, and deny the same on n2, and deny everything to a token of the same ServiceAccount
+// that carries no node.
+// - real kube-apiserver: the chart installed with the real helm (RBAC included), the policies evaluated by it;
+// - embedded dev server: the same chart's ServiceAccount and policies rendered by helm and created on it, the
+//   policies evaluated by its own engine (src/devserver/admission-policy/). It does no RBAC (docs/devserver.md).
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
+import { parseAllDocuments } from 'yaml';
 import { NodeAgent } from '../../src/agent/apply-plan.ts';
 import { AgentRuntime } from '../../src/agent/runtime/agent-runtime.ts';
 import { PlanCache } from '../../src/agent/runtime/plan-cache.ts';
@@ -18,6 +21,7 @@ import { planStatusWriter } from '../../src/agent/runtime/status-writer.ts';
 import { createSamplerSelector } from '../../src/agent/suppress/samplers/select.ts';
 import type { NodeIsolationPlan } from '../../src/api/plan.ts';
 import { createSimulatedNode } from '../../src/demo/simulated-node.ts';
+import { startDevServer, type DevServer } from '../../src/devserver/index.ts';
 import { KubeHttp } from '../../src/kube/http.ts';
 import { planSource, podSource } from '../../src/kube/sources.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,11 +30,11 @@ import { kubeWriter } from '../../src/kube/writers.ts';
 import { planNode } from '../../src/plan/plan-node.ts';
 import { run, type RunResult } from '../chart/helm.ts';
 import { policy as examplePolicy } from '../plan/fixtures.ts';
-import { useRealApiserver } from '../support/api-servers.ts';
+import { apiServers, useRealApiserver, type ApiServerKind } from '../support/api-servers.ts';
 import { TestCluster } from '../support/cluster.ts';
 import { eventually } from '../support/eventually.ts';
 import { RawClient, type RawResponse } from '../support/raw-client.ts';
-import { realApiserverPlan, repoRoot } from '../support/real-apiserver.ts';
+import { repoRoot } from '../support/real-apiserver.ts';
 
 const namespace = 'nodeqos-system';
 const agentSA = 'nodeqos-agent';
@@ -46,8 +50,28 @@ interface Status {
   status?: { token?: string; userInfo?: { extra?: Record<string, string[]> } };
 }
 
-describe.runIf(realApiserverPlan().run)('agent admission policies on a real kube-apiserver', () => {
-  const api = useRealApiserver();
+/** The server of one variant: the real one shared by the file, or an embedded one started for this suite. */
+function useServer(kind: ApiServerKind): () => { kubeConfig(): KubeConfig; kubeconfigPath: string } {
+  if (kind === 'real') return useRealApiserver();
+  let dev: DevServer | undefined;
+  let kubeconfigPath = '';
+  beforeAll(async () => {
+    dev = await startDevServer();
+    kubeconfigPath = join(mkdtempSync(join(tmpdir(), 'nodeqos-admission-kc-')), 'kubeconfig');
+    await dev.writeKubeconfig(kubeconfigPath);
+  });
+  afterAll(async () => {
+    await dev?.close();
+  });
+  return () => {
+    if (dev === undefined) throw new Error('the embedded server is not running');
+    const server = dev;
+    return { kubeConfig: () => server.kubeConfig(), kubeconfigPath };
+  };
+}
+
+describe.each(apiServers)('agent admission policies ($name API server)', ({ name: kind }) => {
+  const api = useServer(kind);
   const tools = ensureChartTools();
   let admin: RawClient;
   /** The agent on n1: a token bound to its pod. */
@@ -128,25 +152,52 @@ describe.runIf(realApiserverPlan().run)('agent admission policies on a real kube
     },
   });
 
+  /** The real server gets the whole chart from helm; the embedded one its ServiceAccounts and policies. */
+  async function installChart(): Promise<void> {
+    const values = ['--namespace', namespace, '--set', 'agent.bePressureTaint=true'];
+    if (kind === 'real') {
+      const kubeconfig = ['--kubeconfig', api().kubeconfigPath];
+      ok(
+        run(
+          tools.helm,
+          [...kubeconfig, 'install', 'nodeqos', 'charts/nodeqos', '--create-namespace', ...values],
+          repoRoot,
+        ),
+      );
+      return;
+    }
+    const shown = ['templates/serviceaccounts.yaml', 'templates/agent-admission-policy.yaml'];
+    const rendered = ok(
+      run(
+        tools.helm,
+        ['template', 'nodeqos', 'charts/nodeqos', ...values, ...shown.flatMap(t => ['--show-only', t])],
+        repoRoot,
+      ),
+    );
+    await created('/api/v1/namespaces', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: namespace },
+    });
+    const paths: Record<string, string> = {
+      ServiceAccount: `/api/v1/namespaces/${namespace}/serviceaccounts`,
+      ValidatingAdmissionPolicy: '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies',
+      ValidatingAdmissionPolicyBinding:
+        '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings',
+    };
+    const documents = parseAllDocuments(rendered).map(d => d.toJS() as { kind: string } | null);
+    for (const document of documents) {
+      if (document === null) continue;
+      const path = paths[document.kind];
+      if (path === undefined) throw new Error(`unexpected ${document.kind} in the rendered templates`);
+      await created(path, document);
+    }
+    expect(documents.filter(d => d?.kind === 'ValidatingAdmissionPolicy')).toHaveLength(3);
+  }
+
   beforeAll(async () => {
     admin = new RawClient(api().kubeConfig());
-    const helm = run(
-      tools.helm,
-      [
-        '--kubeconfig',
-        api().kubeconfigPath,
-        'install',
-        'nodeqos',
-        'charts/nodeqos',
-        '--namespace',
-        namespace,
-        '--create-namespace',
-        '--set',
-        'agent.bePressureTaint=true',
-      ],
-      repoRoot,
-    );
-    ok(helm);
+    await installChart();
     await created('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: workNs } });
     for (const name of ['n1', 'n2']) {
       await created('/api/v1/nodes', node(name));
@@ -321,11 +372,14 @@ describe.runIf(realApiserverPlan().run)('agent admission policies on a real kube
     expect(message(noNode)).toMatch(noNodeMessage);
     const own = await evict(agent, 'be-n1', false);
     expect(own.status, own.text).toBe(201);
-    // The eviction deleted the pod (graceful: no kubelet here confirms it, so it is left terminating).
+    // The eviction deleted the pod: gone, or (real server, graceful, no kubelet to confirm it) terminating.
     const evicted = await admin.request('GET', `/api/v1/namespaces/${workNs}/pods/be-n1`);
     expect(
-      (evicted.json as { metadata: { deletionTimestamp?: string } }).metadata.deletionTimestamp,
-    ).toBeDefined();
+      evicted.status === 404 ||
+        (evicted.json as { metadata: { deletionTimestamp?: string } }).metadata.deletionTimestamp !==
+          undefined,
+      evicted.text,
+    ).toBe(true);
     const untouched = await admin.request('GET', `/api/v1/namespaces/${workNs}/pods/be-n2`);
     expect(
       (untouched.json as { metadata: { deletionTimestamp?: string } }).metadata.deletionTimestamp,
