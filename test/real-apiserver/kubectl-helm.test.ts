@@ -256,7 +256,7 @@ describe.runIf(realApiserverPlan().run)('kubectl and helm against a real kube-ap
       const plans = '/apis/nodeqos.io/v1alpha1/nodeisolationplans';
       // RBAC grants nodeisolationplans/status cluster-wide; the chart's admission policy then refuses every write
       // from the agent's ServiceAccount that carries no node name (impersonation carries none), so even this
-      // cluster-admin-impersonated agent cannot write a plan status. test/real-apiserver/agent-admission.test.ts
+      // cluster-admin-impersonated agent cannot write a plan status. test/security/agent-admission.test.ts
       // shows the allowed and denied cases with real pod-bound tokens.
       // A policy takes effect a moment after helm created it.
       const status = await eventually(async () => {

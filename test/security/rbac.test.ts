@@ -65,7 +65,7 @@ const escalation: AccessRequest[] = [
   ...each(['update', 'patch'], { group: '', resource: 'nodes' }),
   // nodes/status patch is not here: the agent holds it for its Node conditions, and RBAC cannot narrow it; the
   // chart's admission policy confines it to the agent's own Node and its nodeqos conditions
-  // (test/real-apiserver/agent-admission.test.ts). The controller must not hold it (asserted below).
+  // (test/security/agent-admission.test.ts). The controller must not hold it (asserted below).
   { verb: 'create', group: '', resource: 'nodes', subresource: 'proxy' },
   { verb: 'get', group: '', resource: 'nodes', subresource: 'proxy' },
   { verb: 'create', group: 'certificates.k8s.io', resource: 'certificatesigningrequests' },
