@@ -61,4 +61,14 @@ describe('kubectl 1.35 against the embedded API server', () => {
     expect(applied.stdout).toMatch(/nodeqospolicy.nodeqos.io\/batch-heavy serverside-applied/);
     expect(applied.code).toBe(0);
   });
+
+  it('auth whoami: without credentials the client is the administrator (SelfSubjectReview)', async () => {
+    const review = JSON.parse(ok(await kubectl('auth', 'whoami', '-o', 'json'))) as {
+      status: { userInfo: { username: string; groups: string[] } };
+    };
+    expect(review.status.userInfo).toEqual({
+      username: 'system:admin',
+      groups: ['system:masters', 'system:authenticated'],
+    });
+  });
 });
