@@ -37,14 +37,10 @@ export interface AdmissionAttributes {
   readonly dryRun: boolean;
 }
 
-export interface WriteOf {
+/** A write of a stored resource: the rest of its attributes follow from the type and the objects. */
+export type WriteOf = Pick<AdmissionAttributes, 'subResource' | 'object' | 'oldObject' | 'user' | 'dryRun'> & {
   readonly type: ResourceType;
-  readonly subResource: string;
-  readonly object: Readonly<JsonObject> | undefined;
-  readonly oldObject: Readonly<JsonObject> | undefined;
-  readonly user: UserInfo;
-  readonly dryRun: boolean;
-}
+};
 
 function metadataString(object: Readonly<JsonObject> | undefined, key: string): string {
   const metadata = object?.metadata;
