@@ -38,7 +38,10 @@ export interface AdmissionAttributes {
 }
 
 /** A write of a stored resource: the rest of its attributes follow from the type and the objects. */
-export type WriteOf = Pick<AdmissionAttributes, 'subResource' | 'object' | 'oldObject' | 'user' | 'dryRun'> & {
+export type WriteOf = Pick<
+  AdmissionAttributes,
+  'subResource' | 'object' | 'oldObject' | 'user' | 'dryRun'
+> & {
   readonly type: ResourceType;
 };
 
