@@ -130,7 +130,15 @@ describe('discovery', () => {
       'pods/eviction',
       'pods/status',
       'events',
+      'serviceaccounts',
+      'serviceaccounts/token',
     ]);
+    expect(core.resources.find(r => r.name === 'serviceaccounts/token')).toMatchObject({
+      group: 'authentication.k8s.io',
+      version: 'v1',
+      kind: 'TokenRequest',
+      verbs: ['create'],
+    });
     expect((await fetch(`${server.url}/apis/nope.io/v1/things`)).status).toBe(404);
     expect((await fetch(`${server.url}/api/v1/namespaces/default/pods/x/log`)).status).toBe(404);
   });
