@@ -7,7 +7,7 @@
 // - real kube-apiserver: the chart installed with the real helm (RBAC included), the policies evaluated by it;
 // - embedded dev server: the same chart's ServiceAccount and policies rendered by helm and created on it, the
 //   policies evaluated by its own engine (src/devserver/admission-policy/). It does no RBAC (docs/devserver.md).
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -15,6 +15,9 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { parseAllDocuments } from 'yaml';
 import { NodeAgent } from '../../src/agent/apply-plan.ts';
+import { NodeConditionsPublisher } from '../../src/agent/conditions/node-conditions.ts';
+import { evictPod } from '../../src/agent/eviction/kube-calls.ts';
+import type { EvictionState } from '../../src/agent/eviction/runner.ts';
 import { AgentRuntime } from '../../src/agent/runtime/agent-runtime.ts';
 import { PlanCache } from '../../src/agent/runtime/plan-cache.ts';
 import { planStatusWriter } from '../../src/agent/runtime/status-writer.ts';
@@ -23,12 +26,15 @@ import type { NodeIsolationPlan } from '../../src/api/plan.ts';
 import { createSimulatedNode } from '../../src/demo/simulated-node.ts';
 import { startDevServer, type DevServer } from '../../src/devserver/index.ts';
 import { KubeHttp } from '../../src/kube/http.ts';
+import { LiteKubeClient } from '../../src/kube/lite/client.ts';
+import { loadConnection } from '../../src/kube/lite/config.ts';
 import { planSource, podSource } from '../../src/kube/sources.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureChartTools } from '../../scripts/chart-tools.ts';
 import { kubeWriter } from '../../src/kube/writers.ts';
 import { planNode } from '../../src/plan/plan-node.ts';
 import { run, type RunResult } from '../chart/helm.ts';
+import { planEviction } from '../agent/helpers/plans.ts';
 import { policy as examplePolicy } from '../plan/fixtures.ts';
 import { apiServers, useRealApiserver, type ApiServerKind } from '../support/api-servers.ts';
 import { TestCluster } from '../support/cluster.ts';
@@ -431,4 +437,64 @@ describe.each(apiServers)('agent admission policies ($name API server)', ({ name
       for (const runtime of runtimes) await runtime.stop();
     }
   }, 60_000);
+
+  it("the agent's own code for Node conditions, the BE pressure taint and evictions passes on n1 and is refused on n2", async () => {
+    // The lite client the agent runs on, from a kubeconfig holding the pod-bound token.
+    const kubeconfig = join(mkdtempSync(join(tmpdir(), 'nodeqos-admission-agent-')), 'kubeconfig');
+    writeFileSync(kubeconfig, kubeConfigFor(agentToken).exportConfig());
+    const client = new LiteKubeClient(loadConnection({ kubeconfig }));
+    interface NodeView {
+      spec?: { taints?: { key: string }[] };
+      status?: { conditions?: { type: string; status: string }[] };
+    }
+    const read = async (name: string): Promise<NodeView> =>
+      (await admin.request('GET', `/api/v1/nodes/${name}`)).json as NodeView;
+    const pressured = (node: NodeView): boolean =>
+      node.status?.conditions?.some(c => c.type === 'BEMemoryPressure' && c.status === 'True') === true;
+    const tainted = (node: NodeView): boolean =>
+      node.spec?.taints?.some(t => t.key === 'nodeqos.io/be-pressure') === true;
+    try {
+      const settings = {
+        ...planEviction({ conditionTransitionSeconds: 0, memory: { enabled: true } }),
+        taint: true,
+      };
+      const pressure: EvictionState = {
+        memory: { percent: 75, thresholdBytes: 70, lowerBytes: 68, over: true, targetBytes: 7 },
+        cpu: undefined,
+        lastRound: undefined,
+      };
+      const publishOn = (nodeName: string): Promise<boolean> =>
+        new NodeConditionsPublisher({ client, nodeName, logger }).publish(
+          { planStatus: undefined, eviction: pressure, settings },
+          Date.now(),
+        );
+      expect(await publishOn('n1')).toBe(true);
+      const n1 = await read('n1');
+      expect(pressured(n1)).toBe(true);
+      expect(tainted(n1)).toBe(true);
+      expect(await publishOn('n2')).toBe(false);
+      const n2 = await read('n2');
+      expect(pressured(n2)).toBe(false);
+      expect(tainted(n2)).toBe(false);
+
+      const victims: Record<string, string> = {};
+      for (const nodeName of ['n1', 'n2']) {
+        const made = await created(
+          `/api/v1/namespaces/${workNs}/pods`,
+          pod(`be2-${nodeName}`, workNs, nodeName),
+        );
+        victims[nodeName] = made.metadata?.uid ?? '';
+      }
+      const evictOn = (nodeName: string): ReturnType<typeof evictPod> =>
+        evictPod(client, { namespace: workNs, name: `be2-${nodeName}`, uid: victims[nodeName] ?? '' });
+      expect(await evictOn('n1')).toEqual({ kind: 'evicted' });
+      const refused = await evictOn('n2');
+      expect(refused.kind).toBe('failed');
+      expect(refused.kind === 'failed' ? refused.reason : '').toMatch(
+        /HTTP 403: .*may evict only pods bound to it/,
+      );
+    } finally {
+      await client.close();
+    }
+  });
 });
