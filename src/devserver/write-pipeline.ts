@@ -3,11 +3,8 @@
 import type { IncomingMessage } from 'node:http';
 import { admit, parseFieldValidation, type FieldValidation } from './admission.ts';
 import { attributesOfWrite } from './admission-policy/attributes.ts';
-import {
-  checkPolicyCompiles,
-  policyResource,
-  type AdmissionPolicies,
-} from './admission-policy/policy-admission.ts';
+import type { AdmissionPolicies } from './admission-policy/policy-admission.ts';
+import { checkAdmissionObject } from './admission-policy/policy-objects.ts';
 import type { TokenAuthority } from './authn/tokens.ts';
 import type { UserInfo } from './authn/user-info.ts';
 import { badRequest } from './api-error.ts';
@@ -141,7 +138,7 @@ export function commitWrite(ctx: ServerContext, request: WriteRequest): WriteRes
   });
   const object = admitted.object;
   dropEmptyMetadataMaps(object);
-  if (type.key === policyResource) checkPolicyCompiles(type, object);
+  checkAdmissionObject(type, object);
   const policyWarnings = ctx.policies.enforce(
     attributesOfWrite({
       type,

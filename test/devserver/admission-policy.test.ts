@@ -155,13 +155,15 @@ describe('dev server authentication and admission policies', () => {
       expect(missing.status).toBe(404);
     });
 
-    it('stops authenticating when it expires or when its pod or ServiceAccount is deleted', async () => {
+    it('stops authenticating 60 s after it expires, or when its pod or ServiceAccount is deleted', async () => {
       const { podUid } = await setUpAccount();
       const ref = { apiVersion: 'v1', kind: 'Pod', name: 'agent-n1', uid: podUid };
       const expiring = await token({ expirationSeconds: 600, boundObjectRef: ref });
       const bound = await token({ expirationSeconds: 3600, boundObjectRef: ref });
       const unbound = await token({ expirationSeconds: 3600 });
-      now = new Date(now.getTime() + 600_000);
+      now = new Date(now.getTime() + 660_000);
+      expect((await whoami(expiring)).status).toBe(201); // within kube-apiserver's 60 s leeway
+      now = new Date(now.getTime() + 1_000);
       expect((await whoami(expiring)).status).toBe(401);
       expect((await whoami(bound)).status).toBe(201);
       await call('DELETE', '/api/v1/namespaces/default/pods/agent-n1', { gracePeriodSeconds: 0 });
@@ -169,6 +171,23 @@ describe('dev server authentication and admission policies', () => {
       expect((await whoami(unbound)).status).toBe(201);
       await call('DELETE', '/api/v1/namespaces/default/serviceaccounts/agent');
       expect((await whoami(unbound)).status).toBe(401);
+    });
+
+    it('a terminating pod keeps its tokens for 60 s; a token for another audience never authenticates here', async () => {
+      await create('/api/v1/namespaces/default/serviceaccounts', { metadata: { name: 'agent' } });
+      const pod = await create('/api/v1/namespaces/default/pods', {
+        metadata: { name: 'held', finalizers: ['example.com/hold'] },
+        spec: { nodeName: 'n1', serviceAccountName: 'agent', containers: [{ name: 'c', image: 'x' }] },
+      });
+      const held = await token({
+        boundObjectRef: { kind: 'Pod', name: 'held', uid: pod.body.metadata?.uid ?? '' },
+      });
+      expect((await call('DELETE', '/api/v1/namespaces/default/pods/held')).status).toBe(202);
+      expect((await whoami(held)).status).toBe(201);
+      now = new Date(now.getTime() + 61_000);
+      expect((await whoami(held)).status).toBe(401);
+      const vault = await token({ audiences: ['vault'] });
+      expect((await whoami(vault)).status).toBe(401);
     });
   });
 
@@ -216,7 +235,7 @@ describe('dev server authentication and admission policies', () => {
       const none = await call('POST', '/api/v1/nodes', node('a'));
       expect(none.status).toBe(403);
       expect(none.body.message).toBe(
-        "ValidatingAdmissionPolicy 'zone' with binding 'zone' denied request: nodes need a zone label",
+        `nodes "a" is forbidden: ValidatingAdmissionPolicy 'zone' with binding 'zone' denied request: nodes need a zone label`,
       );
       const closed = await call('POST', '/api/v1/nodes', node('b', { zone: 'x' }));
       expect(closed.status).toBe(422); // no reason given: Invalid
@@ -248,7 +267,7 @@ describe('dev server authentication and admission policies', () => {
       await create(policies, namespacePolicy('fail', { ...broken, failurePolicy: 'Fail' }));
       await create(bindings, bind('fail'));
       const failed = await call('POST', '/api/v1/nodes', node('a'));
-      expect(failed.status).toBe(403);
+      expect(failed.status).toBe(422); // an error has no reason: Invalid
       expect(failed.body.message).toMatch(/expression 'object.spec.missing == 1' resulted in error/);
       await call('DELETE', `${bindings}/fail`);
       await create(policies, namespacePolicy('ignore', { ...broken, failurePolicy: 'Ignore' }));
@@ -275,7 +294,7 @@ describe('dev server authentication and admission policies', () => {
               { apiGroups: [''], apiVersions: ['*'], operations: ['*'], resources: ['nodes/status'] },
             ],
             excludeResourceRules: [
-              { apiGroups: [''], apiVersions: ['*'], resources: ['nodes/status'], resourceNames: [] },
+              { apiGroups: [''], apiVersions: ['*'], operations: ['*'], resources: ['nodes/status'] },
             ],
           },
           validations: [{ expression: 'false', message: 'never' }],
@@ -365,7 +384,7 @@ describe('dev server authentication and admission policies', () => {
         bind('limit', { paramRef: { name: 'absent', parameterNotFoundAction: 'Deny' } }),
       );
       const missing = await call('POST', '/api/v1/nodes', node('w'));
-      expect(missing.status).toBe(403);
+      expect(missing.status).toBe(422); // a configuration error: Invalid
       expect(missing.body.message).toMatch(
         /no params found for policy binding with `Deny` parameterNotFoundAction/,
       );
@@ -409,6 +428,84 @@ describe('dev server authentication and admission policies', () => {
       expect((await patch('n1', agent)).status).toBe(200);
       expect((await patch('n2', agent)).status).toBe(403);
       expect((await patch('n2')).status).toBe(200); // the administrator is not matched
+    });
+
+    it('never applies to policies and bindings: a policy denying every delete can still be removed', async () => {
+      await create(policies, {
+        metadata: { name: 'no-deletes' },
+        spec: {
+          matchConstraints: {
+            resourceRules: [
+              { apiGroups: ['*'], apiVersions: ['*'], operations: ['DELETE'], resources: ['*'] },
+            ],
+          },
+          validations: [{ expression: 'false', message: 'nothing is ever deleted' }],
+        },
+      });
+      await create(bindings, bind('no-deletes'));
+      await create('/api/v1/nodes', node('a'));
+      expect((await call('DELETE', '/api/v1/nodes/a')).body.message).toMatch(/nothing is ever deleted/);
+      expect((await call('DELETE', `${bindings}/no-deletes`)).status).toBe(200);
+      expect((await call('DELETE', `${policies}/no-deletes`)).status).toBe(200);
+      expect((await call('DELETE', '/api/v1/nodes/a')).status).toBe(200);
+    });
+
+    it('refuses a malformed selector when the policy or binding is written, naming the field', async () => {
+      const policy = await call(
+        'POST',
+        policies,
+        namespacePolicy('bad-selector', { validations: [{ expression: 'true' }] }),
+      );
+      expect(policy.status).toBe(201);
+      const badPolicy = await call('POST', policies, {
+        metadata: { name: 'worse' },
+        spec: {
+          matchConstraints: { resourceRules: [], objectSelector: { matchExpressions: 5 } },
+          validations: [{ expression: 'true' }],
+        },
+      });
+      expect(badPolicy.status).toBe(422);
+      expect(badPolicy.body.details?.causes?.[0]?.field).toBe('spec.matchConstraints.objectSelector');
+      const badBinding = await call(
+        'POST',
+        bindings,
+        bind('bad-selector', { paramRef: { selector: { matchExpressions: [null] } } }),
+      );
+      expect(badBinding.status).toBe(422);
+      expect(badBinding.body.details?.causes?.[0]?.field).toBe('spec.paramRef.selector');
+    });
+
+    it('a rule with resourceNames matches only those names; a false matchCondition wins over an erroring one', async () => {
+      await create(policies, {
+        metadata: { name: 'named' },
+        spec: {
+          matchConstraints: {
+            resourceRules: [
+              {
+                apiGroups: [''],
+                apiVersions: ['v1'],
+                operations: ['CREATE'],
+                resources: ['nodes'],
+                resourceNames: ['only-this'],
+              },
+            ],
+          },
+          matchConditions: [
+            { name: 'errors', expression: 'object.spec.missing == 1' },
+            { name: 'skip-labelled', expression: '!has(object.metadata.labels)' },
+          ],
+          validations: [{ expression: 'false', message: 'named node refused', reason: 'Forbidden' }],
+        },
+      });
+      await create(bindings, bind('named'));
+      expect((await call('POST', '/api/v1/nodes', node('other'))).status).toBe(201);
+      // Labelled: the second condition is false, so the first one's error does not count.
+      expect((await call('POST', '/api/v1/nodes', node('only-this', { a: 'b' }))).status).toBe(201);
+      await call('DELETE', '/api/v1/nodes/only-this');
+      // Unlabelled: no condition is false, so the error fails the request (failurePolicy Fail).
+      const failed = await call('POST', '/api/v1/nodes', node('only-this'));
+      expect(failed.status).toBe(422);
+      expect(failed.body.message).toMatch(/expression 'object.spec.missing == 1' resulted in error/);
     });
   });
 });

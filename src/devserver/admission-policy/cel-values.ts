@@ -41,7 +41,7 @@ export function objectCel(
   return plainCel(view);
 }
 
-/** `request`: admission.k8s.io AdmissionRequest fields; subResource is absent (not '') on the object itself. */
+/** `request`: admission.k8s.io AdmissionRequest fields; subResource, name and namespace are absent when empty. */
 export function requestCel(attrs: AdmissionAttributes, uid: string): CelInput {
   const request: JsonObject = {
     uid,
@@ -49,12 +49,13 @@ export function requestCel(attrs: AdmissionAttributes, uid: string): CelInput {
     resource: { ...attrs.resource },
     requestKind: { ...attrs.kind },
     requestResource: { ...attrs.resource },
-    name: attrs.name,
-    namespace: attrs.namespace,
     operation: attrs.operation,
     userInfo: userInfoJson(attrs.user),
     dryRun: attrs.dryRun,
   };
+  // Empty fields are left out (omitempty): has(request.namespace) is false on a cluster-scoped resource.
+  if (attrs.name !== '') request.name = attrs.name;
+  if (attrs.namespace !== '') request.namespace = attrs.namespace;
   if (attrs.subResource !== '') {
     request.subResource = attrs.subResource;
     request.requestSubResource = attrs.subResource;

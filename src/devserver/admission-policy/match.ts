@@ -5,6 +5,7 @@ import { selectorMatches } from '../../api/selector.ts';
 import { isJsonObject, type JsonObject, type JsonValue } from '../json.ts';
 import type { ObjectStore } from '../store.ts';
 import type { AdmissionAttributes } from './attributes.ts';
+import { labelSelectorOf } from './label-selector.ts';
 
 function strings(value: JsonValue | undefined): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
@@ -31,11 +32,11 @@ function ruleMatches(rule: JsonValue, attrs: AdmissionAttributes): boolean {
   if (!isJsonObject(rule)) return false;
   const scope = typeof rule.scope === 'string' ? rule.scope : '*';
   const scoped = scope === '*' || (scope === 'Namespaced') === attrs.namespaced;
-  // excludeResourceRules carry no operations: they exclude every operation.
-  const operations = rule.operations === undefined ? ['*'] : strings(rule.operations);
+  const names = strings(rule.resourceNames);
   return (
     scoped &&
-    listed(operations, attrs.operation) &&
+    (names.length === 0 || names.includes(attrs.name)) &&
+    listed(strings(rule.operations), attrs.operation) &&
     listed(strings(rule.apiGroups), attrs.resource.group) &&
     listed(strings(rule.apiVersions), attrs.resource.version) &&
     resourceListed(strings(rule.resources), attrs.resource.resource, attrs.subResource)
@@ -51,17 +52,14 @@ function labelsOf(object: Readonly<JsonObject> | undefined): Record<string, stri
   );
 }
 
-function selectorOf(value: JsonValue | undefined): LabelSelector | undefined {
-  return isJsonObject(value) ? value : undefined;
-}
-
 /** A namespaceSelector applies to namespaced requests and to Namespace objects themselves (their own labels). */
 function namespaceSelected(
-  selector: LabelSelector | undefined,
+  selector: LabelSelector | undefined | null,
   attrs: AdmissionAttributes,
   store: ObjectStore,
 ): boolean {
   if (selector === undefined) return true;
+  if (selector === null) return false;
   if (attrs.resource.group === '' && attrs.resource.resource === 'namespaces')
     return selectorMatches(selector, labelsOf(attrs.object ?? attrs.oldObject));
   if (!attrs.namespaced) return true;
@@ -69,8 +67,9 @@ function namespaceSelected(
 }
 
 /** An objectSelector matches when the object or the old object has matching labels. */
-function objectSelected(selector: LabelSelector | undefined, attrs: AdmissionAttributes): boolean {
+function objectSelected(selector: LabelSelector | undefined | null, attrs: AdmissionAttributes): boolean {
   if (selector === undefined) return true;
+  if (selector === null) return false;
   return [attrs.object, attrs.oldObject].some(
     object => object !== undefined && selectorMatches(selector, labelsOf(object)),
   );
@@ -87,7 +86,7 @@ export function resourcesMatch(
   const excluded = Array.isArray(match.excludeResourceRules) ? match.excludeResourceRules : [];
   if (excluded.some(rule => ruleMatches(rule, attrs))) return false;
   return (
-    namespaceSelected(selectorOf(match.namespaceSelector), attrs, store) &&
-    objectSelected(selectorOf(match.objectSelector), attrs)
+    namespaceSelected(labelSelectorOf(match.namespaceSelector), attrs, store) &&
+    objectSelected(labelSelectorOf(match.objectSelector), attrs)
   );
 }

@@ -5,16 +5,16 @@
 // (type checking into status, auditAnnotations, the `authorizer` variable) is listed in docs/devserver.md.
 import { randomUUID } from 'node:crypto';
 import { isCelError, type CelInput, type CelResult } from '@bufbuild/cel';
-import type { LabelSelector } from '../../api/meta.ts';
 import { selectorMatches } from '../../api/selector.ts';
-import { ApiError, invalid, type StatusCause } from '../api-error.ts';
-import { isJsonObject, type JsonObject, type JsonValue } from '../json.ts';
+import { ApiError } from '../api-error.ts';
+import { isJsonObject, type JsonObject } from '../json.ts';
 import type { ResourceRegistry } from '../resource-registry.ts';
 import type { ResourceType } from '../resource-types.ts';
 import { compile } from '../schema/cel-rules.ts';
 import { nameOf, type ObjectStore } from '../store.ts';
 import type { AdmissionAttributes } from './attributes.ts';
 import { objectCel, requestCel } from './cel-values.ts';
+import { labelSelectorOf } from './label-selector.ts';
 import { resourcesMatch } from './match.ts';
 
 export const policyResource = 'validatingadmissionpolicies.admissionregistration.k8s.io';
@@ -26,6 +26,29 @@ const statusCodes: Readonly<Record<string, number>> = {
   Invalid: 422,
   RequestEntityTooLarge: 413,
 };
+
+function exempt(attrs: AdmissionAttributes): boolean {
+  return (
+    attrs.resource.group === 'admissionregistration.k8s.io' &&
+    (attrs.resource.resource === 'validatingadmissionpolicies' ||
+      attrs.resource.resource === 'validatingadmissionpolicybindings')
+  );
+}
+
+/**
+ * The error of a denied request, as kube-apiserver builds it (admission.NewForbidden, then the validation's reason
+ * and its status code): `<resource> "<name>" is forbidden: ValidatingAdmissionPolicy ... denied request: ...`.
+ */
+function denial(attrs: AdmissionAttributes, text: string, failure: Failure): ApiError {
+  const { group, resource } = attrs.resource;
+  const qualified = group === '' ? resource : `${resource}.${group}`;
+  return new ApiError(
+    statusCodes[failure.reason] ?? 422,
+    failure.reason,
+    `${qualified} "${attrs.name}" is forbidden: ${text}`,
+    { name: attrs.name, group, kind: resource },
+  );
+}
 
 /** One validation that did not pass: a false result, or an error the failure policy does not ignore. */
 interface Failure {
@@ -98,31 +121,37 @@ interface Evaluation {
   readonly ignoreErrors: boolean;
 }
 
-/** Whether every matchCondition holds; an error is a failure unless the failure policy ignores it. */
+/**
+ * Whether every matchCondition holds. As kube-apiserver's matcher: any false condition means the policy does not
+ * apply, whatever the others gave; only without a false one does an error count (a failure unless ignored).
+ */
 function conditionsHold(
   spec: JsonObject,
   activation: Record<string, CelInput>,
   fail: (expression: string, result: Outcome) => void,
 ): boolean {
+  const errors: { expression: string; result: Outcome }[] = [];
   for (const condition of entries(spec, 'matchConditions')) {
     const expression = text(condition, 'expression');
     const result = run(expression, activation);
-    if (!result.ok || typeof result.value !== 'boolean') {
-      fail(expression, result);
-      return false;
-    }
-    if (!result.value) return false;
+    if (!result.ok || typeof result.value !== 'boolean') errors.push({ expression, result });
+    else if (!result.value) return false;
   }
-  return true;
+  const first = errors[0];
+  if (first === undefined) return true;
+  fail(first.expression, first.result);
+  return false;
 }
 
 /** The message of a failed validation: its messageExpression when that gives a non-blank string. */
 function messageOf(validation: JsonObject, expression: string, activation: Record<string, CelInput>): string {
   const custom = text(validation, 'messageExpression');
   const computed = custom === '' ? undefined : run(custom, activation);
-  if (computed?.ok === true && typeof computed.value === 'string' && computed.value.trim() !== '')
-    return computed.value;
-  return text(validation, 'message') || `failed expression: ${expression}`;
+  // A blank or multi-line result falls back to message, as on a real server.
+  const computedText =
+    computed?.ok === true && typeof computed.value === 'string' ? computed.value.trim() : '';
+  if (computedText !== '' && !computedText.includes('\n')) return computedText;
+  return text(validation, 'message').trim() || `failed expression: ${expression}`;
 }
 
 /** The failures for one parameter object (or none): empty when it passes or a matchCondition is false. */
@@ -134,7 +163,7 @@ function evaluateWith(evaluation: Evaluation, params: CelInput): Failure[] {
   const fail = (expression: string, result: Outcome): void => {
     const why = result.ok ? `expected a bool, got ${typeof result.value}` : result.error;
     if (!ignoreErrors)
-      failures.push({ message: `expression '${expression}' resulted in error: ${why}`, reason: 'Forbidden' });
+      failures.push({ message: `expression '${expression}' resulted in error: ${why}`, reason: 'Invalid' });
   };
   if (!conditionsHold(spec, activation, fail)) return failures;
   for (const validation of entries(spec, 'validations')) {
@@ -161,6 +190,8 @@ export class AdmissionPolicies {
 
   /** Evaluates every binding for the request; throws the first denial, returns the warnings. */
   enforce(attrs: AdmissionAttributes): string[] {
+    // Policies never apply to policies and bindings (a policy could otherwise lock its own binding in place).
+    if (exempt(attrs)) return [];
     const bindings = this.#store.list(bindingResource);
     if (bindings.length === 0) return [];
     const policies = new Map(this.#store.list(policyResource).map(p => [nameOf(p), p]));
@@ -174,11 +205,7 @@ export class AdmissionPolicies {
       const label = `ValidatingAdmissionPolicy '${nameOf(policy)}' with binding '${nameOf(binding)}'`;
       for (const failure of failures) {
         if (actions.includes('Deny'))
-          throw new ApiError(
-            statusCodes[failure.reason] ?? 403,
-            failure.reason,
-            `${label} denied request: ${failure.message}`,
-          );
+          throw denial(attrs, `${label} denied request: ${failure.message}`, failure);
         if (actions.includes('Warn')) warnings.push(`Validation failed for ${label}: ${failure.message}`);
       }
     }
@@ -218,8 +245,11 @@ export class AdmissionPolicies {
     const paramKind = spec.paramKind;
     if (!isJsonObject(paramKind)) return evaluateWith(evaluation, null);
     const params = this.#params(paramKind, bindingSpec, attrs);
-    if (typeof params === 'string') return ignoreErrors ? [] : [{ message: params, reason: 'Forbidden' }];
-    return params.objects.flatMap(param => evaluateWith(evaluation, objectCel(param, params.type)));
+    if (typeof params === 'string')
+      return ignoreErrors ? [] : [{ message: `failed to configure binding: ${params}`, reason: 'Invalid' }];
+    return params.objects.flatMap(param =>
+      evaluateWith(evaluation, param === null ? null : objectCel(param, params.type)),
+    );
   }
 
   /** The parameter objects a binding names, or why there are none to evaluate with. */
@@ -227,7 +257,7 @@ export class AdmissionPolicies {
     paramKind: JsonObject,
     bindingSpec: JsonObject,
     attrs: AdmissionAttributes,
-  ): { type: ResourceType; objects: JsonObject[] } | string {
+  ): { type: ResourceType; objects: (JsonObject | null)[] } | string {
     const apiVersion = text(paramKind, 'apiVersion');
     const slash = apiVersion.indexOf('/');
     const [group, version] =
@@ -235,13 +265,13 @@ export class AdmissionPolicies {
     const type = this.#registry.inGroupVersion(group, version).find(t => t.kind === text(paramKind, 'kind'));
     if (type === undefined) return `paramKind ${apiVersion} ${text(paramKind, 'kind')} is not served`;
     const ref = bindingSpec.paramRef;
-    if (!isJsonObject(ref))
-      return 'failed to configure binding: the policy has a paramKind and the binding no paramRef';
+    // No paramRef: evaluated once, with params null.
+    if (!isJsonObject(ref)) return { type, objects: [null] };
     const namespace = type.namespaced ? text(ref, 'namespace') || attrs.namespace : '';
     if (type.namespaced && namespace === '')
       return 'cannot use a namespaced paramRef without a namespace in a binding that matches a cluster-scoped request';
     const objects = this.#paramObjects(type, ref, namespace);
-    if (objects.length > 0 || text(ref, 'parameterNotFoundAction') === 'Allow') return { type, objects };
+    if (objects.length > 0 || text(ref, 'parameterNotFoundAction') !== 'Deny') return { type, objects };
     return 'no params found for policy binding with `Deny` parameterNotFoundAction';
   }
 
@@ -252,7 +282,8 @@ export class AdmissionPolicies {
       const object = this.#store.get(type.key, namespace, name);
       return object === undefined ? [] : [object];
     }
-    const selector = isJsonObject(ref.selector) ? (ref.selector as unknown as LabelSelector) : undefined;
+    const selector = labelSelectorOf(ref.selector);
+    if (selector === null) return [];
     return this.#store
       .list(type.key, type.namespaced ? namespace : undefined)
       .filter(object => selectorMatches(selector, labelsOf(object)));
@@ -264,38 +295,4 @@ function labelsOf(object: JsonObject): Record<string, string> {
   return Object.fromEntries(
     Object.entries(labels).flatMap(([key, value]) => (typeof value === 'string' ? [[key, value]] : [])),
   );
-}
-
-function expressionsOf(spec: JsonObject): { field: string; expression: string }[] {
-  const out: { field: string; expression: string }[] = [];
-  const collect = (list: string, keys: readonly string[]): void => {
-    entries(spec, list).forEach((entry, index) => {
-      for (const key of keys) {
-        const expression: JsonValue | undefined = entry[key];
-        if (typeof expression === 'string') out.push({ field: `spec.${list}[${index}].${key}`, expression });
-      }
-    });
-  };
-  collect('matchConditions', ['expression']);
-  collect('variables', ['expression']);
-  collect('validations', ['expression', 'messageExpression']);
-  collect('auditAnnotations', ['valueExpression']);
-  return out;
-}
-
-/** A policy whose expressions do not compile is refused when it is written, naming the field. */
-export function checkPolicyCompiles(type: ResourceType, policy: JsonObject): void {
-  const causes: StatusCause[] = [];
-  for (const { field: path, expression } of expressionsOf(field(policy, 'spec'))) {
-    try {
-      compile(expression);
-    } catch (error) {
-      causes.push({
-        reason: 'FieldValueInvalid',
-        message: `Invalid value: ${JSON.stringify(expression)}: compilation failed: ${(error as Error).message}`,
-        field: path,
-      });
-    }
-  }
-  if (causes.length > 0) throw invalid(type, nameOf(policy), causes);
 }

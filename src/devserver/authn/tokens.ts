@@ -2,7 +2,8 @@
 // A real API server signs a JWT whose claims carry the user info; this one hands out a random opaque token and
 // keeps the user info in memory, which gives clients the same contract: the token names a ServiceAccount, a token
 // bound to a pod carries that pod's node (authentication.kubernetes.io/node-name, Kubernetes 1.30+), and it stops
-// authenticating when it expires or when the ServiceAccount or the bound object is deleted or re-created.
+// authenticating when it expires or when the ServiceAccount or the bound object is deleted or re-created (both
+// with kube-apiserver's 60 s leeway), and never authenticates when issued for another audience.
 import { randomBytes } from 'node:crypto';
 import { unauthorized } from '../api-error.ts';
 import { isJsonObject } from '../json.ts';
@@ -18,16 +19,33 @@ export interface BoundObject {
   readonly uid: string;
 }
 
+/** The audience of the API server itself; a token for another audience does not authenticate here. */
+export const apiAudiences: readonly string[] = ['https://kubernetes.default.svc.cluster.local'];
+
+/** Clock skew allowed past expiry, and how long a deleted (terminating) owner's tokens keep working. */
+const leewayMs = 60_000;
+
 export interface TokenClaims {
   readonly user: UserInfo;
+  readonly audiences: readonly string[];
   readonly serviceAccount: { readonly namespace: string; readonly name: string; readonly uid: string };
   readonly bound: BoundObject | undefined;
   readonly expiresAt: Date;
 }
 
-function uidOf(store: ObjectStore, resource: string, namespace: string, name: string): string | undefined {
-  const metadata = store.get(resource, namespace, name)?.metadata;
-  return isJsonObject(metadata) && typeof metadata.uid === 'string' ? metadata.uid : undefined;
+/**
+ * Whether the object still stands for the token: the same uid, and not deleted more than the leeway ago (an object
+ * held by a finalizer is terminating, and kube-apiserver stops honouring its tokens 60 s after deletion starts).
+ */
+function stillThere(
+  store: ObjectStore,
+  where: { resource: string; namespace: string; name: string; uid: string },
+  now: number,
+): boolean {
+  const metadata = store.get(where.resource, where.namespace, where.name)?.metadata;
+  if (!isJsonObject(metadata) || metadata.uid !== where.uid) return false;
+  const deleted = metadata.deletionTimestamp;
+  return typeof deleted !== 'string' || now - Date.parse(deleted) <= leewayMs;
 }
 
 export class TokenAuthority {
@@ -62,12 +80,11 @@ export class TokenAuthority {
   }
 
   #stillValid(claims: TokenClaims): boolean {
-    if (this.#now().getTime() >= claims.expiresAt.getTime()) return false;
-    const account = claims.serviceAccount;
-    if (uidOf(this.#store, 'serviceaccounts', account.namespace, account.name) !== account.uid) return false;
-    const bound = claims.bound;
-    return (
-      bound === undefined || uidOf(this.#store, bound.resource, bound.namespace, bound.name) === bound.uid
-    );
+    const now = this.#now().getTime();
+    if (now > claims.expiresAt.getTime() + leewayMs) return false;
+    if (!claims.audiences.some(audience => apiAudiences.includes(audience))) return false;
+    if (!stillThere(this.#store, { resource: 'serviceaccounts', ...claims.serviceAccount }, now))
+      return false;
+    return claims.bound === undefined || stillThere(this.#store, claims.bound, now);
   }
 }

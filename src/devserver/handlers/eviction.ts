@@ -143,9 +143,7 @@ export function handleEviction(
 ): Reply {
   const eviction = checkEvictionBody(body, target);
   const name = target.name ?? '';
-  const pod = ctx.store.get('pods', target.namespace ?? '', name);
-  if (pod === undefined) throw notFound(target.type, name);
-  const uid = fieldOf(eviction, 'deleteOptions', 'preconditions', 'uid');
+  // Admission comes first, as in the API server's eviction storage: a denied request learns nothing of the pod.
   const warnings = ctx.policies.enforce({
     operation: 'CREATE',
     resource: { group: '', version: 'v1', resource: 'pods' },
@@ -159,6 +157,9 @@ export function handleEviction(
     user: params.user,
     dryRun: params.dryRun,
   });
+  const pod = ctx.store.get('pods', target.namespace ?? '', name);
+  if (pod === undefined) throw notFound(target.type, name);
+  const uid = fieldOf(eviction, 'deleteOptions', 'preconditions', 'uid');
   if (typeof uid === 'string' && uid !== metadataField(pod).uid)
     throw conflict(
       target.type,

@@ -5,7 +5,7 @@
 // node it is scheduled to (extra authentication.kubernetes.io/node-name, node-uid when the Node exists).
 import { randomUUID } from 'node:crypto';
 import { badRequest, conflict, invalid, notFound, type StatusCause } from '../api-error.ts';
-import type { BoundObject } from '../authn/tokens.ts';
+import { apiAudiences, type BoundObject } from '../authn/tokens.ts';
 import type { UserInfo } from '../authn/user-info.ts';
 import type { Reply } from '../http-io.ts';
 import { isJsonObject, jsonText, type JsonObject, type JsonValue } from '../json.ts';
@@ -97,7 +97,8 @@ function boundObject(
 
 function bindTo(ctx: ServerContext, ref: JsonObject, namespace: string, account: string): Binding {
   const kind = str(ref, 'kind');
-  if (str(ref, 'apiVersion') !== 'v1' || (kind !== 'Pod' && kind !== 'Node'))
+  const apiVersion = str(ref, 'apiVersion');
+  if ((apiVersion !== 'v1' && apiVersion !== '') || (kind !== 'Pod' && kind !== 'Node'))
     throw badRequest(
       `cannot bind token to object of type ${jsonText(ref.apiVersion ?? '')}, ${jsonText(kind)}: the dev server binds tokens to v1 Pods and Nodes`,
     );
@@ -148,8 +149,12 @@ export function handleTokenRequest(ctx: ServerContext, target: ResourceTarget, b
   const accountUid = str(metadataOf(account), 'uid');
   const user = serviceAccountUser(namespace, name, accountUid, binding);
   const expiresAt = new Date(ctx.now().getTime() + expirationSeconds * 1000);
+  // No audiences: the API server's own, as kube-apiserver fills them in.
+  const requested = Array.isArray(spec.audiences) ? spec.audiences.filter(a => typeof a === 'string') : [];
+  const audiences = requested.length > 0 ? requested : [...apiAudiences];
   const token = ctx.tokens.issue({
     user,
+    audiences,
     serviceAccount: { namespace, name, uid: accountUid },
     bound: binding?.bound,
     expiresAt,
@@ -160,7 +165,7 @@ export function handleTokenRequest(ctx: ServerContext, target: ResourceTarget, b
       apiVersion: 'authentication.k8s.io/v1',
       kind: 'TokenRequest',
       metadata: { name, namespace, creationTimestamp: time(ctx.now) },
-      spec: { ...spec, expirationSeconds },
+      spec: { ...spec, audiences, expirationSeconds },
       status: { token, expirationTimestamp: time(() => expiresAt) },
     },
     warnings: [],
