@@ -167,7 +167,8 @@ async function write(
   switch (verb) {
     case 'create':
       if (target.type.virtual) return handleSelfSubjectReview(ctx, user);
-      if (target.subresource === 'token') return handleTokenRequest(ctx, target, await objectBody(req));
+      if (target.subresource === 'token')
+        return handleTokenRequest(ctx, target, await objectBody(req), params);
       if (target.subresource === 'eviction')
         return handleEviction(ctx, target, await objectBody(req), params);
       return handleCreate(ctx, target, await objectBody(req), params);

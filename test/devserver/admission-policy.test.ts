@@ -507,5 +507,39 @@ describe('dev server authentication and admission policies', () => {
       expect(failed.status).toBe(422);
       expect(failed.body.message).toMatch(/expression 'object.spec.missing == 1' resulted in error/);
     });
+
+    it('TokenRequests pass the policies: tokens of a ServiceAccount can be required to be pod-bound', async () => {
+      const { podUid } = await setUpAccount();
+      await create(policies, {
+        metadata: { name: 'bound-tokens' },
+        spec: {
+          matchConstraints: {
+            resourceRules: [
+              {
+                apiGroups: [''],
+                apiVersions: ['v1'],
+                operations: ['CREATE'],
+                resources: ['serviceaccounts/token'],
+              },
+            ],
+          },
+          validations: [
+            {
+              expression: "has(object.spec.boundObjectRef) && object.spec.boundObjectRef.kind == 'Pod'",
+              message: 'tokens of this account must be bound to a pod',
+              reason: 'Forbidden',
+            },
+          ],
+        },
+      });
+      await create(bindings, bind('bound-tokens'));
+      const path = '/api/v1/namespaces/default/serviceaccounts/agent/token';
+      const unbound = await call('POST', path, { spec: {} });
+      expect(unbound.status).toBe(403);
+      expect(unbound.body.message).toBe(
+        `serviceaccounts "agent" is forbidden: ValidatingAdmissionPolicy 'bound-tokens' with binding 'bound-tokens' denied request: tokens of this account must be bound to a pod`,
+      );
+      await token({ boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: 'agent-n1', uid: podUid } });
+    });
   });
 });

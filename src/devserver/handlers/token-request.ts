@@ -12,7 +12,7 @@ import { isJsonObject, jsonText, type JsonObject, type JsonValue } from '../json
 import { requireObject } from '../object-meta.ts';
 import { resourceNamesOf } from '../api-error.ts';
 import type { ResourceTarget } from '../routes.ts';
-import { time, type ServerContext } from '../write-pipeline.ts';
+import { time, type ServerContext, type WriteParams } from '../write-pipeline.ts';
 
 const extraPrefix = 'authentication.kubernetes.io';
 const minExpirationSeconds = 600;
@@ -134,7 +134,42 @@ function serviceAccountUser(
   };
 }
 
-export function handleTokenRequest(ctx: ServerContext, target: ResourceTarget, body: JsonValue): Reply {
+/** No audiences: the API server's own, as kube-apiserver fills them in. */
+function audiencesOf(spec: JsonObject): string[] {
+  const requested = Array.isArray(spec.audiences)
+    ? spec.audiences.filter((a): a is string => typeof a === 'string')
+    : [];
+  return requested.length > 0 ? requested : [...apiAudiences];
+}
+
+/** TokenRequests pass the admission policies too (CREATE serviceaccounts/token), as on a real server. */
+function admitTokenRequest(
+  ctx: ServerContext,
+  target: ResourceTarget,
+  tokenRequest: JsonObject,
+  params: WriteParams,
+): string[] {
+  return ctx.policies.enforce({
+    operation: 'CREATE',
+    resource: { group: '', version: 'v1', resource: 'serviceaccounts' },
+    subResource: 'token',
+    kind: { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' },
+    namespaced: true,
+    name: target.name ?? '',
+    namespace: target.namespace ?? '',
+    object: tokenRequest,
+    oldObject: undefined,
+    user: params.user,
+    dryRun: params.dryRun,
+  });
+}
+
+export function handleTokenRequest(
+  ctx: ServerContext,
+  target: ResourceTarget,
+  body: JsonValue,
+  params: WriteParams,
+): Reply {
   const request = requireObject(body, 'token request');
   if (request.kind !== undefined && request.kind !== 'TokenRequest')
     throw badRequest(`kind ${jsonText(request.kind)} is not TokenRequest`);
@@ -149,9 +184,19 @@ export function handleTokenRequest(ctx: ServerContext, target: ResourceTarget, b
   const accountUid = str(metadataOf(account), 'uid');
   const user = serviceAccountUser(namespace, name, accountUid, binding);
   const expiresAt = new Date(ctx.now().getTime() + expirationSeconds * 1000);
-  // No audiences: the API server's own, as kube-apiserver fills them in.
-  const requested = Array.isArray(spec.audiences) ? spec.audiences.filter(a => typeof a === 'string') : [];
-  const audiences = requested.length > 0 ? requested : [...apiAudiences];
+  const audiences = audiencesOf(spec);
+  const filledSpec = { ...spec, audiences, expirationSeconds };
+  const warnings = admitTokenRequest(
+    ctx,
+    target,
+    {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      metadata: { name, namespace },
+      spec: filledSpec,
+    },
+    params,
+  );
   const token = ctx.tokens.issue({
     user,
     audiences,
@@ -165,9 +210,9 @@ export function handleTokenRequest(ctx: ServerContext, target: ResourceTarget, b
       apiVersion: 'authentication.k8s.io/v1',
       kind: 'TokenRequest',
       metadata: { name, namespace, creationTimestamp: time(ctx.now) },
-      spec: { ...spec, audiences, expirationSeconds },
+      spec: filledSpec,
       status: { token, expirationTimestamp: time(() => expiresAt) },
     },
-    warnings: [],
+    warnings,
   };
 }
