@@ -20,6 +20,11 @@ interface Response {
 }
 
 const policies = '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies';
+
+/** A resource rule on the core group (any version). */
+function coreRule(operations: string[], resources: string[]): Record<string, unknown> {
+  return { apiGroups: [''], apiVersions: ['*'], operations, resources };
+}
 const bindings = '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings';
 const nodeNameExtra = 'authentication.kubernetes.io/node-name';
 
@@ -56,6 +61,12 @@ describe('dev server authentication and admission policies', () => {
       body: text === '' ? {} : (JSON.parse(text) as Response['body']),
       warnings: response.headers.get('warning') === null ? [] : [response.headers.get('warning') ?? ''],
     };
+  }
+
+  /** A 422 whose first cause names `field`. */
+  function expectRefusedField(response: Response, field: string): void {
+    expect(response.status).toBe(422);
+    expect(response.body.details?.causes?.[0]?.field).toBe(field);
   }
 
   async function create(path: string, body: unknown): Promise<Response> {
@@ -133,8 +144,7 @@ describe('dev server authentication and admission policies', () => {
       const { podUid } = await setUpAccount();
       const path = '/api/v1/namespaces/default/serviceaccounts/agent/token';
       const short = await call('POST', path, { spec: { expirationSeconds: 599 } });
-      expect(short.status).toBe(422);
-      expect(short.body.details?.causes?.[0]?.field).toBe('spec.expirationSeconds');
+      expectRefusedField(short, 'spec.expirationSeconds');
       const wrongUid = await call('POST', path, {
         spec: { boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: 'agent-n1', uid: 'other' } },
       });
@@ -196,9 +206,7 @@ describe('dev server authentication and admission policies', () => {
       metadata: { name },
       spec: {
         matchConstraints: {
-          resourceRules: [
-            { apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['nodes'] },
-          ],
+          resourceRules: [coreRule(['CREATE', 'UPDATE'], ['nodes'])],
         },
         ...spec,
       },
@@ -281,8 +289,7 @@ describe('dev server authentication and admission policies', () => {
         policies,
         namespacePolicy('bad', { validations: [{ expression: 'object.(' }] }),
       );
-      expect(bad.status).toBe(422);
-      expect(bad.body.details?.causes?.[0]?.field).toBe('spec.validations[0].expression');
+      expectRefusedField(bad, 'spec.validations[0].expression');
     });
 
     it('matches subresources, operations and excluded rules as written', async () => {
@@ -290,12 +297,8 @@ describe('dev server authentication and admission policies', () => {
         metadata: { name: 'status-only' },
         spec: {
           matchConstraints: {
-            resourceRules: [
-              { apiGroups: [''], apiVersions: ['*'], operations: ['*'], resources: ['nodes/status'] },
-            ],
-            excludeResourceRules: [
-              { apiGroups: [''], apiVersions: ['*'], operations: ['*'], resources: ['nodes/status'] },
-            ],
+            resourceRules: [coreRule(['*'], ['nodes/status'])],
+            excludeResourceRules: [coreRule(['*'], ['nodes/status'])],
           },
           validations: [{ expression: 'false', message: 'never' }],
         },
@@ -316,9 +319,7 @@ describe('dev server authentication and admission policies', () => {
         metadata: { name: 'status-only' },
         spec: {
           matchConstraints: {
-            resourceRules: [
-              { apiGroups: [''], apiVersions: ['*'], operations: ['UPDATE'], resources: ['*/status'] },
-            ],
+            resourceRules: [coreRule(['UPDATE'], ['*/status'])],
           },
           validations: [
             {
@@ -348,9 +349,7 @@ describe('dev server authentication and admission policies', () => {
         spec: {
           paramKind: { apiVersion: 'v1', kind: 'Namespace' },
           matchConstraints: {
-            resourceRules: [
-              { apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['nodes'] },
-            ],
+            resourceRules: [coreRule(['CREATE'], ['nodes'])],
           },
           validations: [
             {
@@ -397,9 +396,7 @@ describe('dev server authentication and admission policies', () => {
         metadata: { name: 'own-node' },
         spec: {
           matchConstraints: {
-            resourceRules: [
-              { apiGroups: [''], apiVersions: ['v1'], operations: ['UPDATE'], resources: ['nodes'] },
-            ],
+            resourceRules: [coreRule(['UPDATE'], ['nodes'])],
           },
           matchConditions: [
             {
@@ -464,15 +461,13 @@ describe('dev server authentication and admission policies', () => {
           validations: [{ expression: 'true' }],
         },
       });
-      expect(badPolicy.status).toBe(422);
-      expect(badPolicy.body.details?.causes?.[0]?.field).toBe('spec.matchConstraints.objectSelector');
+      expectRefusedField(badPolicy, 'spec.matchConstraints.objectSelector');
       const badBinding = await call(
         'POST',
         bindings,
         bind('bad-selector', { paramRef: { selector: { matchExpressions: [null] } } }),
       );
-      expect(badBinding.status).toBe(422);
-      expect(badBinding.body.details?.causes?.[0]?.field).toBe('spec.paramRef.selector');
+      expectRefusedField(badBinding, 'spec.paramRef.selector');
     });
 
     it('a rule with resourceNames matches only those names; a false matchCondition wins over an erroring one', async () => {
@@ -514,14 +509,7 @@ describe('dev server authentication and admission policies', () => {
         metadata: { name: 'bound-tokens' },
         spec: {
           matchConstraints: {
-            resourceRules: [
-              {
-                apiGroups: [''],
-                apiVersions: ['v1'],
-                operations: ['CREATE'],
-                resources: ['serviceaccounts/token'],
-              },
-            ],
+            resourceRules: [coreRule(['CREATE'], ['serviceaccounts/token'])],
           },
           validations: [
             {
