@@ -3,12 +3,12 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NodeAgent, type PlanApplied } from '../../src/agent/apply-plan.ts';
 import { plan, planPod, uids } from './helpers/plans.ts';
 import type { MemoryFs } from './helpers/memory-fs.ts';
 import { unlimitedV1, v1Node, v1PodDir } from './helpers/trees.ts';
+import { memoryNodeAgent } from './helpers/memory-agent.ts';
 
 const lse = { uid: uids.lse, kubeQoS: 'Guaranteed' as const, containers: ['c1'], pids: { c1: 301 } };
 const ls = { uid: uids.ls, kubeQoS: 'Burstable' as const, containers: ['c1'], pids: { c1: 302 } };
@@ -22,15 +22,7 @@ afterEach(async () => {
 });
 
 async function agentOn(fs: MemoryFs): Promise<NodeAgent> {
-  return NodeAgent.create({
-    nodeName: 'node-a',
-    stateDir,
-    cgroupRoot: '/cg',
-    procRoot: '/proc',
-    sysRoot: '/sys',
-    fs,
-    registry: new Registry(),
-  });
+  return memoryNodeAgent({ nodeName: 'node-a', fs, stateDir });
 }
 
 function twoPods(): ReturnType<typeof plan> {

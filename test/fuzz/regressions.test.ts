@@ -3,9 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { NodeAgent } from '../../src/agent/apply-plan.ts';
 import { DocumentError, parseDocuments } from '../../src/api/documents.ts';
 import { nodeSchema } from '../../src/api/inputs.ts';
 import { planSchema } from '../../src/api/plan.ts';
@@ -15,6 +13,7 @@ import { planNode } from '../../src/plan/plan-node.ts';
 import { plan, planPod } from '../agent/helpers/plans.ts';
 import { v1Node, v1PodDir } from '../agent/helpers/trees.ts';
 import { kernelMaxQuotaUs } from './support/plan-invariants.ts';
+import { memoryNodeAgent } from '../agent/helpers/memory-agent.ts';
 
 const policy = policySchema.parse({
   apiVersion: 'nodeqos.io/v1alpha1',
@@ -157,15 +156,7 @@ describe('fuzz findings, replayed', () => {
     fs.files.set('/cg/cpu/kubepods/burstable/cpu.cfs_quota_us', '100000');
     const stateDir = await mkdtemp(join(tmpdir(), 'nodeqos-regression-'));
     try {
-      const agent = await NodeAgent.create({
-        nodeName: 'node-a',
-        stateDir,
-        cgroupRoot: '/cg',
-        procRoot: '/proc',
-        sysRoot: '/sys',
-        fs,
-        registry: new Registry(),
-      });
+      const agent = await memoryNodeAgent({ nodeName: 'node-a', fs, stateDir });
       const report = await agent.applyPlan(
         plan('node-a', [
           planPod({

@@ -20,6 +20,7 @@ import { agentPlanSource, plansPath, podSource } from '../../src/kube/sources.ts
 import { plan, planPod } from '../agent/helpers/plans.ts';
 import { v1Node } from '../agent/helpers/trees.ts';
 import { eventually } from '../support/eventually.ts';
+import { memoryNodeAgent } from '../agent/helpers/memory-agent.ts';
 
 const logger = pino({ level: 'silent' });
 const uid = '6f1c2b9e-1d2a-4c3b-9e8f-0a1b2c3d4e01';
@@ -43,15 +44,7 @@ afterEach(async () => {
 describe('NodeAgent.applyPlan: only this node', () => {
   it('refuses a plan whose spec.nodeName is another node, however close the name, writing nothing', async () => {
     const fs = v1Node([{ uid, kubeQoS: 'Burstable', containers: ['c1'], pids: { c1: 401 } }]);
-    const agent = await NodeAgent.create({
-      nodeName: 'node-a',
-      stateDir: dir,
-      cgroupRoot: '/cg',
-      procRoot: '/proc',
-      sysRoot: '/sys',
-      fs,
-      registry: new Registry(),
-    });
+    const agent = await memoryNodeAgent({ nodeName: 'node-a', fs, stateDir: dir });
     for (const other of ['node-b', 'node-a ', 'NODE-A', 'node-a.example', 'node-', 'node-a\n']) {
       const report = await agent.applyPlan(planFor('node-a', other));
       expect(report).toEqual({

@@ -12,6 +12,7 @@ import type { PlanPod } from '../../../src/api/plan.ts';
 import { plan, planPod, uids } from '../helpers/plans.ts';
 import type { MemoryFs } from '../helpers/memory-fs.ts';
 import { v1Node, v1PodDir } from '../helpers/trees.ts';
+import { memoryNodeAgent } from '../helpers/memory-agent.ts';
 
 const podA = {
   uid: uids.lse,
@@ -48,13 +49,9 @@ async function harness(fs = v1Node([podA, podB, podC])): Promise<Harness> {
       callback();
     },
   });
-  const agent = await NodeAgent.create({
-    nodeName: 'n',
-    stateDir,
-    cgroupRoot: '/cg',
-    procRoot: '/proc',
-    sysRoot: '/sys',
+  const agent = await memoryNodeAgent({
     fs,
+    stateDir,
     registry,
     logger: pino({ level: 'info' }, stream),
     now: () => clock,

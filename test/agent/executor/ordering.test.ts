@@ -3,12 +3,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NodeAgent, type PlanApplied } from '../../../src/agent/apply-plan.ts';
 import { plan, planPod, uids } from '../helpers/plans.ts';
 import { v1Node, v1PodDir } from '../helpers/trees.ts';
 import type { MemoryFs } from '../helpers/memory-fs.ts';
+import { memoryNodeAgent } from '../helpers/memory-agent.ts';
 
 const pod = { uid: uids.lse, kubeQoS: 'Guaranteed' as const, containers: ['c1', 'c2'] };
 let stateDir = '';
@@ -21,15 +21,7 @@ afterEach(async () => {
 });
 
 async function agentOn(fs: MemoryFs): Promise<NodeAgent> {
-  return NodeAgent.create({
-    nodeName: 'n',
-    stateDir,
-    cgroupRoot: '/cg',
-    procRoot: '/proc',
-    sysRoot: '/sys',
-    fs,
-    registry: new Registry(),
-  });
+  return memoryNodeAgent({ fs, stateDir });
 }
 
 function lsePlan(cpu: Parameters<typeof planPod>[0]['cpu']): ReturnType<typeof plan> {

@@ -4,7 +4,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NodeAgent, type PlanApplied, type PlanApplyReport } from '../../../src/agent/apply-plan.ts';
 import type { AgentFs } from '../../../src/agent/fs.ts';
@@ -12,6 +11,7 @@ import type { NodeIsolationPlan } from '../../../src/api/plan.ts';
 import type { MemoryFs } from '../helpers/memory-fs.ts';
 import { plan, planPod, uids } from '../helpers/plans.ts';
 import { v1Node, v1PodDir } from '../helpers/trees.ts';
+import { memoryNodeAgent } from '../helpers/memory-agent.ts';
 
 const pods = [
   { uid: uids.lse, kubeQoS: 'Guaranteed' as const, containers: ['c1'] },
@@ -64,15 +64,7 @@ afterEach(async () => {
 async function setup(): Promise<{ memory: MemoryFs; touched: string[]; agent: NodeAgent }> {
   const memory = v1Node(pods);
   const { fs, touched } = recorded(memory);
-  const agent = await NodeAgent.create({
-    nodeName: 'n',
-    stateDir,
-    cgroupRoot: '/cg',
-    procRoot: '/proc',
-    sysRoot: '/sys',
-    fs,
-    registry: new Registry(),
-  });
+  const agent = await memoryNodeAgent({ fs, stateDir });
   return { memory, touched, agent };
 }
 

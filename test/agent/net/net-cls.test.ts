@@ -4,7 +4,6 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NodeAgent, type PlanApplied } from '../../../src/agent/apply-plan.ts';
 import { NetQos } from '../../../src/agent/executor/net-qos.ts';
@@ -13,6 +12,7 @@ import { classidCodec } from '../../../src/agent/mechanisms/core/codecs.ts';
 import { plan, planPod, uids } from '../helpers/plans.ts';
 import { v1Mountinfo, v1Node, v1PodDir } from '../helpers/trees.ts';
 import type { MemoryFs } from '../helpers/memory-fs.ts';
+import { memoryNodeAgent } from '../helpers/memory-agent.ts';
 
 const pod = { uid: uids.be, kubeQoS: 'BestEffort' as const, containers: ['c1'] };
 const netClsMount = '41 30 0:38 / /cg/net_cls,net_prio rw,relatime - cgroup cgroup rw,net_cls,net_prio';
@@ -37,14 +37,9 @@ function node(withNetCls: boolean, podInNetCls = true): MemoryFs {
 }
 
 async function agentOn(fs: MemoryFs, networkQos = true): Promise<NodeAgent> {
-  return NodeAgent.create({
-    nodeName: 'n',
-    stateDir,
-    cgroupRoot: '/cg',
-    procRoot: '/proc',
-    sysRoot: '/sys',
+  return memoryNodeAgent({
     fs,
-    registry: new Registry(),
+    stateDir,
     logger: pino({ level: 'silent' }),
     netQos: networkQos
       ? new NetQos({ dev: 'eth0', run: () => Promise.reject(new Error('no tc here')) })
