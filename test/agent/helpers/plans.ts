@@ -6,6 +6,8 @@ import {
   type PlanEviction,
   type PlanPod,
 } from '../../../src/api/plan.ts';
+import { resolvePolicy } from '../../../src/plan/resolved-policy.ts';
+import { policy } from '../../plan/fixtures.ts';
 
 export interface PodInput {
   readonly uid: string;
@@ -81,7 +83,7 @@ export const uids = {
   beBurstable: '44444444-4444-4444-8444-444444444444',
 } as const;
 
-/** A plan's eviction settings: the planner's defaults (both kinds off) with the given changes. */
+/** A plan's eviction settings: the planner's defaults (both kinds off), as it resolves an empty policy, with changes. */
 export function planEviction(
   changes: {
     readonly priorityThreshold?: number;
@@ -90,26 +92,12 @@ export function planEviction(
     readonly cpu?: Partial<PlanEviction['cpu']>;
   } = {},
 ): PlanEviction {
+  const defaults = resolvePolicy(policy()).eviction;
   return {
-    priorityThreshold: changes.priorityThreshold ?? 6999,
-    conditionTransitionSeconds: changes.conditionTransitionSeconds ?? 300,
-    memory: {
-      enabled: false,
-      thresholdPercent: 70,
-      lowerPercent: 68,
-      minReclaimBytes: 0,
-      coolDownSeconds: 30,
-      intervalSeconds: 1,
-      ...changes.memory,
-    },
-    cpu: {
-      enabled: false,
-      satisfactionLowerPercent: 60,
-      satisfactionUpperPercent: 80,
-      usageThresholdPercent: 90,
-      windowSeconds: 60,
-      coolDownSeconds: 20,
-      ...changes.cpu,
-    },
+    ...defaults,
+    priorityThreshold: changes.priorityThreshold ?? defaults.priorityThreshold,
+    conditionTransitionSeconds: changes.conditionTransitionSeconds ?? defaults.conditionTransitionSeconds,
+    memory: { ...defaults.memory, ...changes.memory },
+    cpu: { ...defaults.cpu, ...changes.cpu },
   };
 }
