@@ -178,3 +178,13 @@ export function metadataCauses(type: ResourceType, object: JsonObject): StatusCa
   checkStringMap(metadata, 'annotations', causes);
   return causes;
 }
+
+/** An object's labels with string values (what a LabelSelector is matched against); none when absent. */
+export function labelsOf(object: Readonly<JsonObject> | undefined): Record<string, string> {
+  const metadata = object?.metadata;
+  const labels = isJsonObject(metadata) ? metadata.labels : undefined;
+  if (!isJsonObject(labels)) return {};
+  return Object.fromEntries(
+    Object.entries(labels).flatMap(([key, value]) => (typeof value === 'string' ? [[key, value]] : [])),
+  );
+}

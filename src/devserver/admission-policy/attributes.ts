@@ -69,3 +69,26 @@ export function attributesOfWrite(write: WriteOf): AdmissionAttributes {
     dryRun: write.dryRun,
   };
 }
+
+/**
+ * The attributes of a create on a subresource of a core/v1 namespaced resource whose body is another kind:
+ * pods/eviction (policy/v1 Eviction), serviceaccounts/token (authentication.k8s.io/v1 TokenRequest).
+ */
+export function attributesOfSubresourceCreate(create: {
+  readonly resource: string;
+  readonly subResource: string;
+  readonly kind: GroupVersionKind;
+  readonly name: string;
+  readonly namespace: string;
+  readonly object: Readonly<JsonObject>;
+  readonly user: UserInfo;
+  readonly dryRun: boolean;
+}): AdmissionAttributes {
+  return {
+    ...create,
+    operation: 'CREATE',
+    resource: { group: '', version: 'v1', resource: create.resource },
+    namespaced: true,
+    oldObject: undefined,
+  };
+}

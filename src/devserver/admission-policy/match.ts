@@ -6,6 +6,7 @@ import { isJsonObject, type JsonObject, type JsonValue } from '../json.ts';
 import type { ObjectStore } from '../store.ts';
 import type { AdmissionAttributes } from './attributes.ts';
 import { labelSelectorOf } from './label-selector.ts';
+import { labelsOf } from '../object-meta.ts';
 
 function strings(value: JsonValue | undefined): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
@@ -40,15 +41,6 @@ function ruleMatches(rule: JsonValue, attrs: AdmissionAttributes): boolean {
     listed(strings(rule.apiGroups), attrs.resource.group) &&
     listed(strings(rule.apiVersions), attrs.resource.version) &&
     resourceListed(strings(rule.resources), attrs.resource.resource, attrs.subResource)
-  );
-}
-
-function labelsOf(object: Readonly<JsonObject> | undefined): Record<string, string> {
-  const metadata = object?.metadata;
-  const labels = isJsonObject(metadata) ? metadata.labels : undefined;
-  if (!isJsonObject(labels)) return {};
-  return Object.fromEntries(
-    Object.entries(labels).flatMap(([key, value]) => (typeof value === 'string' ? [[key, value]] : [])),
   );
 }
 

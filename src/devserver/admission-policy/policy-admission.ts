@@ -16,6 +16,7 @@ import type { AdmissionAttributes } from './attributes.ts';
 import { objectCel, requestCel } from './cel-values.ts';
 import { labelSelectorOf } from './label-selector.ts';
 import { resourcesMatch } from './match.ts';
+import { labelsOf } from '../object-meta.ts';
 
 export const policyResource = 'validatingadmissionpolicies.admissionregistration.k8s.io';
 export const bindingResource = 'validatingadmissionpolicybindings.admissionregistration.k8s.io';
@@ -288,11 +289,4 @@ export class AdmissionPolicies {
       .list(type.key, type.namespaced ? namespace : undefined)
       .filter(object => selectorMatches(selector, labelsOf(object)));
   }
-}
-
-function labelsOf(object: JsonObject): Record<string, string> {
-  const labels = field(field(object, 'metadata'), 'labels');
-  return Object.fromEntries(
-    Object.entries(labels).flatMap(([key, value]) => (typeof value === 'string' ? [[key, value]] : [])),
-  );
 }

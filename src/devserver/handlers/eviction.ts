@@ -9,23 +9,16 @@
 // pods the budget selects. A pod evicted a moment ago is terminating or gone, so it no longer counts as healthy.
 import { selectorMatches } from '../../api/selector.ts';
 import type { LabelSelector } from '../../api/meta.ts';
+import { attributesOfSubresourceCreate } from '../admission-policy/attributes.ts';
 import { ApiError, badRequest, conflict, internalError, notFound } from '../api-error.ts';
 import type { Reply } from '../http-io.ts';
 import { isJsonObject, jsonText, type JsonObject, type JsonValue } from '../json.ts';
-import { metadataField, requireObject } from '../object-meta.ts';
+import { labelsOf, metadataField, requireObject } from '../object-meta.ts';
 import type { ResourceTarget } from '../routes.ts';
 import { nameOf, namespaceOf } from '../store.ts';
 import type { ServerContext, WriteParams } from '../write-pipeline.ts';
 
 export const pdbResource = 'poddisruptionbudgets.policy';
-
-function labelsOf(object: JsonObject): Record<string, string> {
-  const labels = metadataField(object).labels;
-  if (!isJsonObject(labels)) return {};
-  return Object.fromEntries(
-    Object.entries(labels).flatMap(([key, value]) => (typeof value === 'string' ? [[key, value]] : [])),
-  );
-}
 
 function fieldOf(object: JsonObject, ...path: string[]): JsonValue | undefined {
   let at: JsonValue | undefined = object;
@@ -144,19 +137,18 @@ export function handleEviction(
   const eviction = checkEvictionBody(body, target);
   const name = target.name ?? '';
   // Admission comes first, as in the API server's eviction storage: a denied request learns nothing of the pod.
-  const warnings = ctx.policies.enforce({
-    operation: 'CREATE',
-    resource: { group: '', version: 'v1', resource: 'pods' },
-    subResource: 'eviction',
-    kind: { group: 'policy', version: 'v1', kind: 'Eviction' },
-    namespaced: true,
-    name,
-    namespace: target.namespace ?? '',
-    object: { apiVersion: 'policy/v1', kind: 'Eviction', ...eviction },
-    oldObject: undefined,
-    user: params.user,
-    dryRun: params.dryRun,
-  });
+  const warnings = ctx.policies.enforce(
+    attributesOfSubresourceCreate({
+      resource: 'pods',
+      subResource: 'eviction',
+      kind: { group: 'policy', version: 'v1', kind: 'Eviction' },
+      name,
+      namespace: target.namespace ?? '',
+      object: { apiVersion: 'policy/v1', kind: 'Eviction', ...eviction },
+      user: params.user,
+      dryRun: params.dryRun,
+    }),
+  );
   const pod = ctx.store.get('pods', target.namespace ?? '', name);
   if (pod === undefined) throw notFound(target.type, name);
   const uid = fieldOf(eviction, 'deleteOptions', 'preconditions', 'uid');

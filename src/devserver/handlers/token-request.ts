@@ -4,13 +4,13 @@
 // match the given uid and run as that ServiceAccount; the user info of a pod-bound token carries the pod and the
 // node it is scheduled to (extra authentication.kubernetes.io/node-name, node-uid when the Node exists).
 import { randomUUID } from 'node:crypto';
-import { badRequest, conflict, invalid, notFound, type StatusCause } from '../api-error.ts';
+import { attributesOfSubresourceCreate } from '../admission-policy/attributes.ts';
+import { badRequest, conflict, invalid, notFound, resourceNamesOf, type StatusCause } from '../api-error.ts';
 import { apiAudiences, type BoundObject } from '../authn/tokens.ts';
 import type { UserInfo } from '../authn/user-info.ts';
 import type { Reply } from '../http-io.ts';
 import { isJsonObject, jsonText, type JsonObject, type JsonValue } from '../json.ts';
 import { requireObject } from '../object-meta.ts';
-import { resourceNamesOf } from '../api-error.ts';
 import type { ResourceTarget } from '../routes.ts';
 import { time, type ServerContext, type WriteParams } from '../write-pipeline.ts';
 
@@ -149,19 +149,18 @@ function admitTokenRequest(
   tokenRequest: JsonObject,
   params: WriteParams,
 ): string[] {
-  return ctx.policies.enforce({
-    operation: 'CREATE',
-    resource: { group: '', version: 'v1', resource: 'serviceaccounts' },
-    subResource: 'token',
-    kind: { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' },
-    namespaced: true,
-    name: target.name ?? '',
-    namespace: target.namespace ?? '',
-    object: tokenRequest,
-    oldObject: undefined,
-    user: params.user,
-    dryRun: params.dryRun,
-  });
+  return ctx.policies.enforce(
+    attributesOfSubresourceCreate({
+      resource: 'serviceaccounts',
+      subResource: 'token',
+      kind: { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' },
+      name: target.name ?? '',
+      namespace: target.namespace ?? '',
+      object: tokenRequest,
+      user: params.user,
+      dryRun: params.dryRun,
+    }),
+  );
 }
 
 export function handleTokenRequest(
